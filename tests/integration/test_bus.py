@@ -1,0 +1,143 @@
+"""The bus on the real RabbitMQ and the outbox/inbox on the real PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import aio_pika
+import pytest
+
+from shared import db, outbox
+from shared.bus import Bus, PermanentError
+from shared.messages import DisarmQrReader, Message, QrScanned, QueryReply, GetCatalogue, envelope_for
+from shared.service import Context, Runtime, ServiceSpec
+from shared.settings import CommonSettings
+from shared.topology import unit_for
+
+pytestmark = pytest.mark.integration
+
+
+async def _wait_for(pred, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not pred():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        await asyncio.sleep(0.02)
+
+
+async def _dlq_messages(s: CommonSettings, unit_name: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    conn = await aio_pika.connect(s.amqp_url)
+    out = []
+    async with conn:
+        ch = await conn.channel()
+        q = await ch.get_queue(f"{s.namespace}.{unit_name}.dlq", ensure=False)
+        while (m := await q.get(fail=False, no_ack=True)) is not None:
+            out.append(m)
+    return out
+
+
+async def test_command_reaches_owner_and_malformed_message_is_dead_lettered_with_reason(settings: CommonSettings) -> None:
+    """A valid command is handled; a malformed one goes to the DLQ with its reason and the consumer goes on."""
+    seen: list[str] = []
+
+    async def on_disarm(msg: Message[DisarmQrReader], ctx: Context) -> None:
+        seen.append(msg.correlation_id)
+
+    rt = Runtime(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), settings)
+    await rt.start_infra()
+    await rt.start_consuming(None)
+    try:
+        unit = unit_for(settings.namespace, "scanner", settings.kiosk_id)
+        ch = await rt.bus.conn.channel()
+        ex = await ch.get_exchange(f"{settings.namespace}.commands")
+        await ex.publish(aio_pika.Message(b"{not json"), routing_key=f"scanner.arm_qr_reader.{settings.kiosk_id}")
+        await rt.bus.publish(DisarmQrReader(), correlation_id="c-after-bad")
+        await _wait_for(lambda: seen == ["c-after-bad"])
+        dead = await _dlq_messages(settings, unit.name)
+        assert len(dead) == 1
+        assert dead[0].body == b"{not json"
+        assert "invalid envelope" in dead[0].headers["x-death-reason"]
+    finally:
+        await rt.stop()
+
+
+async def test_permanent_error_dead_letters_and_transient_error_retries(settings: CommonSettings) -> None:
+    """PermanentError -> DLQ with reason at once; another exception -> redelivered until it succeeds."""
+    attempts: dict[str, int] = {}
+
+    async def on_disarm(msg: Message[DisarmQrReader], ctx: Context) -> None:
+        n = attempts[msg.correlation_id] = attempts.get(msg.correlation_id, 0) + 1
+        if msg.correlation_id == "perm":
+            raise PermanentError("procedure does not exist")
+        if n < 3:
+            raise RuntimeError("database briefly away")
+
+    rt = Runtime(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), settings)
+    await rt.start_infra()
+    await rt.start_consuming(None)
+    try:
+        await rt.bus.publish(DisarmQrReader(), correlation_id="perm")
+        await rt.bus.publish(DisarmQrReader(), correlation_id="flaky")
+        await _wait_for(lambda: attempts.get("flaky") == 3 and attempts.get("perm") == 1)
+        await asyncio.sleep(0.3)
+        dead = await _dlq_messages(settings, unit_for(settings.namespace, "scanner", settings.kiosk_id).name)
+        assert [m.headers["x-death-reason"] for m in dead] == ["permanent: procedure does not exist"]
+    finally:
+        await rt.stop()
+
+
+async def test_outbox_publishes_after_commit_and_inbox_ignores_redelivery(settings: CommonSettings, tmp_path: Path) -> None:
+    """An emitted event leaves only after commit; the same message id handled twice changes nothing twice."""
+    mig = tmp_path / "mig"
+    mig.mkdir()
+    (mig / "0001_counter.sql").write_text("CREATE TABLE identity.counter (n int NOT NULL); INSERT INTO identity.counter VALUES (0);")
+    got: list[str] = []
+
+    async def on_scanned(msg: Message[QrScanned], ctx: Context) -> None:
+        await ctx.conn.execute("UPDATE identity.counter SET n = n + 1")
+        await ctx.emit(DisarmQrReader())
+
+    async def on_catalogue(msg: Message[GetCatalogue], ctx: Context) -> QueryReply:
+        n = await ctx.conn.fetchval("SELECT n FROM identity.counter")
+        return QueryReply(ok=True, data={"n": n})
+
+    rt = Runtime(ServiceSpec("identity", {QrScanned: on_scanned}, schema="identity", migrations=mig), settings)
+    await rt.start_infra()
+    await rt.start_consuming(None)
+    listener = Runtime(ServiceSpec("scanner", {DisarmQrReader: lambda m, c: _append(got, m)}), settings)
+    await listener.start_infra()
+    await listener.start_consuming(None)
+    try:
+        env = envelope_for(QrScanned(purpose="login", text="x", decoder="zxing"), correlation_id="s1", kiosk_id=settings.kiosk_id)
+        await rt.bus.publish_envelope(env, "event")
+        await rt.bus.publish_envelope(env, "event")  # the same message id again: a redelivery
+        await _wait_for(lambda: len(got) >= 1)
+        await asyncio.sleep(0.5)
+        assert got == ["s1"]
+        async with rt.pool.acquire() as conn:
+            assert await conn.fetchval("SELECT n FROM identity.counter") == 1
+            assert await conn.fetchval("SELECT count(*) FROM identity.outbox WHERE published_at IS NULL") == 0
+    finally:
+        await listener.stop()
+        await rt.stop()
+
+
+async def _append(got: list[str], msg: Message) -> None:
+    got.append(msg.correlation_id)
+
+
+async def test_query_gets_a_reply(settings: CommonSettings) -> None:
+    """bus.request() sends a query to its owner and returns the owner's reply."""
+
+    async def on_catalogue(msg: Message[GetCatalogue], ctx: Context) -> QueryReply:
+        return QueryReply(ok=True, data={"procedures": ["khai-sinh"], "asked_by": msg.kiosk_id})
+
+    rt = Runtime(ServiceSpec("intake", {GetCatalogue: on_catalogue}), settings)
+    await rt.start_infra()
+    await rt.start_consuming(None)
+    try:
+        reply = await rt.bus.request(GetCatalogue(), correlation_id="q1", timeout=5)
+        assert reply.ok and reply.data == {"procedures": ["khai-sinh"], "asked_by": settings.kiosk_id}
+    finally:
+        await rt.stop()
