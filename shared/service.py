@@ -12,6 +12,7 @@ together. Elsewhere they are published with confirms after the handler returns, 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -114,8 +115,9 @@ class Runtime(Generic[D]):
             handled = {m for m in self.spec.handlers if m.KIND == kind}
             if handled:
                 await self.bus.consume(unit, queue_kind, handled, self._run_handler)
-        if self.spec.health_port:
-            await self.serve_health(self.spec.health_port)
+        port = os.environ.get(f"KIOSK_{self.spec.name.upper()}_HEALTH_PORT") or self.spec.health_port
+        if port:
+            await self.serve_health(int(port))
         log.info("service.started", kiosk_id=self.settings.kiosk_id)
 
     async def _run_handler(self, msg: Message[Any]) -> QueryReply | None:

@@ -1,0 +1,165 @@
+"""The citizen journey end to end: real processes, broker, database, decoders and headless Chromium."""
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import cv2
+import pytest
+import zxingcpp
+from playwright.async_api import Page, expect
+
+from .conftest import E2E, wait_until
+from .journey import CATALOGUE, CODE_RE, confirm, fill_form, login, scan_documents, start_submission
+
+pytestmark = pytest.mark.e2e
+
+
+def citizens(e2e: E2E) -> list[dict]:
+    return e2e.get_json(e2e.vneid + "/api/citizens")
+
+
+async def test_home_shows_the_three_choices(page: Page, e2e: E2E) -> None:
+    """The home screen has exactly the three big buttons, in Vietnamese."""
+    await page.goto(e2e.ui + "/")
+    for label in ("Nộp hồ sơ", "Tra cứu hồ sơ", "Lấy số thứ tự"):
+        await expect(page.get_by_text(label, exact=True)).to_be_visible()
+    await page.screenshot(path=e2e.artifacts / "01-home.png")
+
+
+async def test_full_journey_from_qr_login_to_printed_receipt_portal_and_lookup(page: Page, e2e: E2E, tmp_path: Path) -> None:
+    """Login by VNeID QR, form, scans, review, OTP, dossier code, printed receipt with a QR, portal, lookup."""
+    citizen = citizens(e2e)[0]
+    proc = next(iter(CATALOGUE.values()))
+    await start_submission(page, e2e, proc)
+    await page.screenshot(path=e2e.artifacts / "02-login.png")
+    login_s = await login(page, e2e, citizen["id_number"])
+    print(f"login: QR presented -> form shown in {login_s:.2f}s")
+    prefilled = [f for f in proc.fields if f.prefill == "full_name"]
+    assert prefilled, "the procedure prefills the applicant's name"
+    await expect(page.locator(f"#f-{prefilled[0].key}")).to_have_value(citizen["full_name"])
+
+    # Validation: a required field left empty is refused with a Vietnamese message, and typed values survive.
+    required_text = next(f for f in proc.fields if f.required and f.type in ("text", "textarea") and not f.prefill)
+    await page.locator(f"#f-{required_text.key}").fill("")
+    await page.locator("#form-next").click()
+    await expect(page.locator(f"#err-{required_text.key}")).to_be_visible()
+    await expect(page.locator(f"#f-{prefilled[0].key}")).to_have_value(citizen["full_name"])
+    await page.screenshot(path=e2e.artifacts / "03-form-error.png")
+    await fill_form(page, proc)
+
+    await scan_documents(page, e2e, proc, tmp_path)
+    await page.screenshot(path=e2e.artifacts / "05-review.png")
+    await expect(page.get_by_text(citizen["full_name"]).first).to_be_visible()
+
+    # A wrong code first: refused plainly, attempts left shown.
+    await page.locator("#send-code").click()
+    await page.wait_for_url("**/xac-nhan")
+    await expect(page.locator("#sent-to")).to_be_visible(timeout=15_000)
+    right = e2e.kiosk("sim", "otp", citizen["id_number"])
+    await page.locator("#otp").fill("000000" if right != "000000" else "111111")
+    await page.locator("#confirm-submit").click()
+    await expect(page.locator("#otp-error")).to_contain_text("chưa đúng")
+    await page.screenshot(path=e2e.artifacts / "06-otp-wrong.png")
+    await page.locator("#otp").fill(right)
+    await page.locator("#confirm-submit").click()
+    await page.wait_for_url("**/ket-qua", timeout=30_000)
+
+    code = (await page.locator("#dossier-code").inner_text()).strip()
+    assert CODE_RE.match(code), code
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", (await page.locator("#due-date").inner_text()).strip())
+    await expect(page.locator("#printed")).to_be_visible(timeout=20_000)
+    await page.screenshot(path=e2e.artifacts / "07-result.png")
+
+    # The printed receipt: raw ESC/POS bytes and a PNG rendered from them, whose QR leads to the lookup page.
+    png = e2e.var_dir / "printer" / f"receipt-{code}.png"
+    assert (e2e.var_dir / "printer" / f"receipt-{code}.bin").stat().st_size > 1000
+    results = zxingcpp.read_barcodes(cv2.imread(str(png)))
+    assert [r.text for r in results] == [f"{e2e.ui}/tra-cuu/{code}"]
+
+    # Stored once, delivered once to the portal, where staff move it on.
+    assert await e2e.fetchval("SELECT count(*) FROM intake.dossiers WHERE code = $1", code) == 1
+    portal = wait_until(lambda: e2e.get_json(f"{e2e.portal}/api/v1/dossiers/{code}"), what="dossier at the portal")
+    assert portal["dossier"]["applicant"]["id_number"] == citizen["id_number"]
+    staff = await page.context.new_page()
+    await staff.goto(f"{e2e.portal}/dossiers/{code}")
+    await staff.screenshot(path=e2e.artifacts / "08-portal-staff.png")
+    await staff.locator("button[value='in_processing']").click()
+    await staff.close()
+
+    # Finish; the screen returns home and the session is gone.
+    await page.locator("#finish").click()
+    await page.wait_for_url(e2e.ui + "/")
+
+    # Lookup by typing the code: the staff's status change has come back.
+    await page.get_by_role("link", name="Tra cứu hồ sơ").click()
+    await page.locator("#code").fill(code.lower())
+    await page.locator("#lookup-submit").click()
+    await page.wait_for_url(f"**/tra-cuu/{code}")
+    for _ in range(50):
+        if "Đang xử lý" in await page.locator("#current-status").inner_text():
+            break
+        await page.wait_for_timeout(200)
+        await page.reload()
+    await expect(page.locator("#current-status")).to_have_text("Đang xử lý")
+    await expect(page.locator("#history")).to_contain_text("Đã tiếp nhận")
+    await page.screenshot(path=e2e.artifacts / "09-lookup.png")
+
+    # Lookup by the receipt's QR at the reader.
+    await page.goto(e2e.ui + "/tra-cuu")
+    e2e.kiosk("sim", "present-qr", "--text", f"{e2e.ui}/tra-cuu/{code}")
+    await page.wait_for_url(f"**/tra-cuu/{code}", timeout=15_000)
+
+    # Once delivered, the scans are gone from the kiosk.
+    wait_until(lambda: not any((e2e.var_dir / "scans").rglob("*.pdf")), what="scans deleted after delivery")
+
+
+async def test_bad_qr_at_login_shows_a_clear_message(page: Page, e2e: E2E) -> None:
+    """A QR that is not a VNeID token: a Vietnamese message on screen, and no one is logged in."""
+    proc = next(iter(CATALOGUE.values()))
+    await start_submission(page, e2e, proc)
+    e2e.kiosk("sim", "present-qr", "--text", "xin chào, đây không phải mã VNeID")
+    await expect(page.locator("#login-error")).to_contain_text("không phải mã đăng nhập VNeID", timeout=15_000)
+    assert page.url.endswith("/dang-nhap")
+    await page.screenshot(path=e2e.artifacts / "10-bad-qr.png")
+
+
+async def test_replayed_token_is_refused(page: Page, e2e: E2E) -> None:
+    """A VNeID token used once cannot log in again."""
+    citizen = citizens(e2e)[1]
+    token = e2e.post_json(f"{e2e.vneid}/api/qr-token", {"id_number": citizen["id_number"]})["token"]
+    proc = next(iter(CATALOGUE.values()))
+    await start_submission(page, e2e, proc)
+    e2e.kiosk("sim", "present-qr", "--text", token)
+    await page.wait_for_url("**/to-khai", timeout=15_000)
+    await page.locator("#logout").click()
+    await start_submission(page, e2e, proc)
+    e2e.kiosk("sim", "present-qr", "--text", token)
+    await expect(page.locator("#login-error")).to_contain_text("đã được dùng", timeout=15_000)
+
+
+async def test_queue_ticket_prints(page: Page, e2e: E2E) -> None:
+    """"Lấy số thứ tự" shows a number and prints a ticket."""
+    await page.goto(e2e.ui + "/")
+    await page.get_by_text("Lấy số thứ tự", exact=True).click()
+    number = (await page.locator("#ticket-number").inner_text()).strip()
+    assert number
+    await page.screenshot(path=e2e.artifacts / "11-ticket.png")
+    wait_until(lambda: list((e2e.var_dir / "printer").glob(f"ticket-*{number}*.png")), what="ticket printed")
+
+
+async def test_idle_session_warns_then_logs_out(page: Page, e2e: E2E) -> None:
+    """After 90 s without a touch a warning with "Tiếp tục" shows; ignored, the citizen is logged out."""
+    await page.clock.install()
+    proc = next(iter(CATALOGUE.values()))
+    await start_submission(page, e2e, proc)
+    await page.clock.run_for(91_000)
+    await expect(page.get_by_role("button", name="Tiếp tục")).to_be_visible()
+    await page.screenshot(path=e2e.artifacts / "12-idle-warning.png")
+    await page.get_by_role("button", name="Tiếp tục").click()
+    await expect(page.locator("#idle-warning")).to_be_hidden()
+    await page.clock.run_for(125_000)
+    await page.wait_for_url(e2e.ui + "/", timeout=10_000)
+    await page.goto(e2e.ui + "/dang-nhap")
+    assert page.url.startswith(e2e.ui + "/?het-phien")
