@@ -1,0 +1,1 @@
+"""The printer service: receipts and queue tickets as ESC/POS raster images (Vietnamese-safe)."""
