@@ -7,7 +7,7 @@ from pathlib import Path
 from shared.i18n import LOCALE_DIR, catalogue, t
 
 REPO = Path(__file__).resolve().parents[2]
-KEY_RE = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""")
+KEY_RE = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]*[a-z0-9_])["']\s*[,)]""")
 
 
 def test_catalogue_files_are_valid_nfc_json() -> None:
