@@ -91,18 +91,18 @@ async def test_outbox_publishes_after_commit_and_inbox_ignores_redelivery(settin
     """An emitted event leaves only after commit; the same message id handled twice changes nothing twice."""
     mig = tmp_path / "mig"
     mig.mkdir()
-    (mig / "0001_counter.sql").write_text("CREATE TABLE identity.counter (n int NOT NULL); INSERT INTO identity.counter VALUES (0);")
+    (mig / "0001_counter.sql").write_text("CREATE TABLE bus_test.counter (n int NOT NULL); INSERT INTO bus_test.counter VALUES (0);")
     got: list[str] = []
 
     async def on_scanned(msg: Message[QrScanned], ctx: Context) -> None:
-        await ctx.conn.execute("UPDATE identity.counter SET n = n + 1")
+        await ctx.conn.execute("UPDATE bus_test.counter SET n = n + 1")
         await ctx.emit(DisarmQrReader())
 
     async def on_catalogue(msg: Message[GetCatalogue], ctx: Context) -> QueryReply:
-        n = await ctx.conn.fetchval("SELECT n FROM identity.counter")
+        n = await ctx.conn.fetchval("SELECT n FROM bus_test.counter")
         return QueryReply(ok=True, data={"n": n})
 
-    rt = Runtime(ServiceSpec("identity", {QrScanned: on_scanned}, schema="identity", migrations=mig), settings)
+    rt = Runtime(ServiceSpec("identity", {QrScanned: on_scanned}, schema="bus_test", migrations=mig), settings)
     await rt.start_infra()
     await rt.start_consuming(None)
     listener = Runtime(ServiceSpec("scanner", {DisarmQrReader: lambda m, c: _append(got, m)}), settings)
@@ -116,8 +116,8 @@ async def test_outbox_publishes_after_commit_and_inbox_ignores_redelivery(settin
         await asyncio.sleep(0.5)
         assert got == ["s1"]
         async with rt.pool.acquire() as conn:
-            assert await conn.fetchval("SELECT n FROM identity.counter") == 1
-            assert await conn.fetchval("SELECT count(*) FROM identity.outbox WHERE published_at IS NULL") == 0
+            assert await conn.fetchval("SELECT n FROM bus_test.counter") == 1
+            assert await conn.fetchval("SELECT count(*) FROM bus_test.outbox WHERE published_at IS NULL") == 0
     finally:
         await listener.stop()
         await rt.stop()
