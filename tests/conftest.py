@@ -75,14 +75,15 @@ def _with_db(dsn: str, name: str) -> str:
     return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def test_ns() -> str:
     return "t" + uuid.uuid4().hex[:10]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def settings(infra: dict[str, str], test_ns: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[CommonSettings]:
-    """Settings for this test session: its own namespace, database and var dir."""
+    """Settings for one test module: its own namespace, database and var dir, so modules cannot see
+    each other's leftover messages or rows."""
     dsn = _with_db(infra["pg"], f"kiosk_{test_ns}")
     s = CommonSettings(amqp_url=infra["amqp"], pg_dsn=dsn, namespace=test_ns, kiosk_id="kiosk-t1",
                        var_dir=tmp_path_factory.mktemp("var"))
