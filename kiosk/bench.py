@@ -109,7 +109,8 @@ async def wait_file(path: Path, timeout: float = 120) -> float:
 async def wait_portal(http: aiohttp.ClientSession, portal: str, code: str, timeout: float = 120) -> float:
     deadline = time.monotonic() + timeout
     while True:
-        async with http.get(f"{portal}/api/v1/dossiers/{code}") as r:
+        async with http.get(f"{portal}/api/v1/dossiers/{code}",
+                            headers={"Authorization": f"Bearer {os.environ.get('KIOSK_PORTAL_SIM_TOKEN', 'dev-token')}"}) as r:
             if r.status == 200:
                 return time.monotonic()
         if time.monotonic() > deadline:

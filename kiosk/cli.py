@@ -21,9 +21,19 @@ MIGRATIONS = {
 }
 
 
-def _http(method: str, url: str, body: dict[str, Any] | None = None, timeout: float = 5) -> Any:
+def _portal_token() -> str:
+    import os
+
+    # The simulator's development token (not a secret); a real portal's credentials come from config.
+    return os.environ.get("KIOSK_PORTAL_SIM_TOKEN", "dev-token")
+
+
+def _http(method: str, url: str, body: dict[str, Any] | None = None, timeout: float = 5, token: str = "") -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 - configured simulator URLs
         return json.loads(r.read() or b"null")
 
@@ -166,7 +176,7 @@ def _sim(args: argparse.Namespace, s: CommonSettings) -> None:
         print(_http("GET", f"{s.vneid_url}/api/sim/otp/{args.id_number}")["code"])
     elif args.sim == "portal":
         r = _http("POST", f"{s.portal_url}/api/v1/dossiers/{args.code}/status",
-                  {"status": args.status, "note": args.note, "actor": "kiosk sim"})
+                  {"status": args.status, "note": args.note, "actor": "kiosk sim"}, token=_portal_token())
         print(json.dumps(r, ensure_ascii=False))
 
 

@@ -31,7 +31,7 @@ def specs(env: dict[str, str]) -> list[ProcSpec]:
     portal_port = env.get("KIOSK_PORTAL_SIM_PORT", "8090")
     out = [
         ProcSpec("vneid_sim", "simulators.vneid", f"http://127.0.0.1:{vneid_port}/.well-known/jwks.json"),
-        ProcSpec("portal_sim", "simulators.portal", f"http://127.0.0.1:{portal_port}/api/v1/changes?after=0&limit=1"),
+        ProcSpec("portal_sim", "simulators.portal", f"http://127.0.0.1:{portal_port}/healthz"),
     ]
     for name, port in HEALTH_PORTS.items():
         port = int(env.get(f"KIOSK_{name.upper()}_HEALTH_PORT", port))

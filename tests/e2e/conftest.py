@@ -28,6 +28,7 @@ from tests.conftest import REPO, cleanup_namespace
 CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+PORTAL_TOKEN = os.environ.get("KIOSK_PORTAL_SIM_TOKEN", "dev-token")  # the simulator's development token
 PORTS = {"KIOSK_UI_PORT": 18080, "KIOSK_VNEID_SIM_PORT": 18070, "KIOSK_PORTAL_SIM_PORT": 18090,
          "KIOSK_SCANNER_HEALTH_PORT": 19101, "KIOSK_PRINTER_HEALTH_PORT": 19102, "KIOSK_IDENTITY_HEALTH_PORT": 19103,
          "KIOSK_INTAKE_HEALTH_PORT": 19104, "KIOSK_PORTAL_SYNC_HEALTH_PORT": 19105}
@@ -52,7 +53,8 @@ class E2E:
         return r.stdout.strip()
 
     def get_json(self, url: str) -> Any:
-        with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 - loopback
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {PORTAL_TOKEN}"})
+        with urllib.request.urlopen(req, timeout=5) as r:  # noqa: S310 - loopback
             return json.loads(r.read())
 
     def post_json(self, url: str, body: dict[str, Any]) -> Any:
