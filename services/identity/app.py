@@ -10,7 +10,7 @@ import aiohttp
 import asyncpg
 
 from services.identity import repository
-from services.identity.config import IdentitySettings
+from services.identity.config import IdentitySettings, for_common
 from services.identity.handlers import HANDLERS
 from services.identity.jwks import JwksCache
 from services.identity.provider import VneidClient
@@ -37,7 +37,7 @@ class Deps:
 
 async def build_deps(rt: Runtime[Any], cfg: IdentitySettings | None = None) -> Deps:
     """Build the handlers' dependencies; their background work ends when the runtime stops."""
-    cfg = cfg or IdentitySettings()
+    cfg = for_common(rt.settings, cfg or IdentitySettings())
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=cfg.http_timeout_s))
     vneid = VneidClient(session, cfg)
     deps = Deps(

@@ -11,9 +11,10 @@ class IdentitySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_IDENTITY_", extra="ignore")
 
     # The provider (VNeID, or its simulator): where its keys are published and who signs the tokens.
-    jwks_url: str = "http://127.0.0.1:8070/.well-known/jwks.json"
-    issuer: str = "http://127.0.0.1:8070"
-    vneid_url: str = "http://127.0.0.1:8070"
+    # Empty = derived from KIOSK_VNEID_URL (see load()).
+    jwks_url: str = ""
+    issuer: str = ""
+    vneid_url: str = ""
     # Our client id at the provider: a token issued for anyone else is refused.
     audience: str = "kiosk"
     # A level-2 VNeID account counts as showing the paper ID card; level 1 does not.
@@ -32,4 +33,12 @@ class IdentitySettings(BaseSettings):
 
 
 def load() -> tuple[CommonSettings, IdentitySettings]:
-    return CommonSettings(), IdentitySettings()
+    common = CommonSettings()
+    return common, for_common(common, IdentitySettings())
+
+
+def for_common(common: CommonSettings, cfg: IdentitySettings) -> IdentitySettings:
+    """Fill the provider endpoints left empty from the common VNeID URL."""
+    base = (cfg.vneid_url or common.vneid_url).rstrip("/")
+    return cfg.model_copy(update={"vneid_url": base, "issuer": cfg.issuer or base,
+                                  "jwks_url": cfg.jwks_url or f"{base}/.well-known/jwks.json"})

@@ -85,7 +85,7 @@ async def test_full_journey_from_qr_login_to_printed_receipt_portal_and_lookup(p
     staff = await page.context.new_page()
     await staff.goto(f"{e2e.portal}/dossiers/{code}")
     await staff.screenshot(path=e2e.artifacts / "08-portal-staff.png")
-    await staff.locator("button[value='in_processing']").click()
+    await staff.locator("form.move:has(input[value='in_processing']) button").click()
     await staff.close()
 
     # Finish; the screen returns home and the session is gone.

@@ -7,7 +7,14 @@
   // Server-sent events: a newer session version means something happened; go where told, or reload.
   if (body.dataset.session === "1" && window.EventSource) {
     var es = new EventSource("/su-kien");
+    // Once the citizen has pressed a button the page is leaving: an event must not reload it
+    // and cancel that request.
+    var leaving = false;
+    var leave = function () { leaving = true; es.close(); };
+    document.addEventListener("submit", leave, true);
+    window.addEventListener("beforeunload", leave);
     es.onmessage = function (e) {
+      if (leaving) { return; }
       var ev = JSON.parse(e.data);
       if (ev.kind === "logout") { window.location.href = "/"; return; }
       if (ev.go && ev.kind !== "state") { window.location.href = ev.go; return; }
