@@ -38,7 +38,9 @@ async def main_async(settings: CommonSettings, ui: UiSettings) -> None:
     rt.health_checks["sessions"] = lambda: _count(deps)
     app = create_app(deps, rt.bus, settings)
     rt.add_health_routes(app)
-    runner = web.AppRunner(app, access_log=None)
+    # handler_cancellation: a page that reloads closes its event stream; the handler must notice at once,
+    # or each reload leaves a stream open until its next keep-alive and the browser runs out of connections.
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
     await runner.setup()
     await web.TCPSite(runner, ui.host, ui.port).start()
     rt.tasks.append(asyncio.create_task(deps.catalogue.warm(), name="catalogue"))

@@ -39,6 +39,11 @@ async def test_full_journey_from_qr_login_to_printed_receipt_portal_and_lookup(p
     prefilled = [f for f in proc.fields if f.prefill == "full_name"]
     assert prefilled, "the procedure prefills the applicant's name"
     await expect(page.locator(f"#f-{prefilled[0].key}")).to_have_value(citizen["full_name"])
+    # Name, date of birth, sex, ID number and address come from the identity data.
+    dob = "/".join(reversed(citizen["date_of_birth"].split("-")))
+    for sel, want in (("#app-name", citizen["full_name"]), ("#app-dob", dob), ("#app-sex", citizen["sex"]),
+                      ("#app-id", citizen["id_number"]), ("#app-address", citizen["address"])):
+        await expect(page.locator(sel)).to_have_text(want)
 
     # Validation: a required field left empty is refused with a Vietnamese message, and typed values survive.
     required_text = next(f for f in proc.fields if f.required and f.type in ("text", "textarea") and not f.prefill)
@@ -97,11 +102,11 @@ async def test_full_journey_from_qr_login_to_printed_receipt_portal_and_lookup(p
     await page.locator("#code").fill(code.lower())
     await page.locator("#lookup-submit").click()
     await page.wait_for_url(f"**/tra-cuu/{code}")
-    for _ in range(50):
-        if "Đang xử lý" in await page.locator("#current-status").inner_text():
+    for _ in range(100):
+        if await e2e.fetchval("SELECT status FROM intake.dossiers WHERE code = $1", code) == "in_processing":
             break
         await page.wait_for_timeout(200)
-        await page.reload()
+    await page.reload()
     await expect(page.locator("#current-status")).to_have_text("Đang xử lý")
     await expect(page.locator("#history")).to_contain_text("Đã tiếp nhận")
     await page.screenshot(path=e2e.artifacts / "09-lookup.png")
@@ -163,3 +168,32 @@ async def test_idle_session_warns_then_logs_out(page: Page, e2e: E2E) -> None:
     await page.wait_for_url(e2e.ui + "/", timeout=10_000)
     await page.goto(e2e.ui + "/dang-nhap")
     assert page.url.startswith(e2e.ui + "/?het-phien")
+
+
+async def test_unreadable_document_asks_to_insert_it_again(page: Page, e2e: E2E, tmp_path: Path) -> None:
+    """A black page from the feeder: the citizen is asked in Vietnamese to insert it again; a good page then scans."""
+    import numpy as np
+
+    citizen = citizens(e2e)[4]
+    proc = list(CATALOGUE.values())[3]
+    await start_submission(page, e2e, proc)
+    await login(page, e2e, citizen["id_number"])
+    await fill_form(page, proc)
+    black = tmp_path / "black.png"
+    cv2.imwrite(str(black), np.zeros((1200, 900, 3), np.uint8))
+    key = proc.documents[0].key
+    e2e.kiosk("sim", "insert-document", str(black))
+    await page.locator(f"#scan-{key}").click()
+    await expect(page.locator(f"li[data-key='{key}'] .error")).to_contain_text("không đọc được", timeout=30_000)
+    await page.screenshot(path=e2e.artifacts / "04-scan-unreadable.png")
+    from simulators.devices import render_document_photo
+
+    good = render_document_photo(tmp_path / "good.png", "GIẤY TỜ", ["Nguyễn Thị Bình"], seed=7)
+    e2e.kiosk("sim", "insert-document", str(good))
+    await page.locator(f"#scan-{key}").click()
+    await expect(page.locator(f"li[data-key='{key}'] img.thumb")).to_be_visible(timeout=30_000)
+    await page.screenshot(path=e2e.artifacts / "04-scan-ok.png")
+    await page.locator("#logout").click()
+    await page.wait_for_url(e2e.ui + "/")
+    # The session was never submitted: its scans are deleted from the kiosk.
+    wait_until(lambda: not any((e2e.var_dir / "scans").rglob(f"{key}.pdf")), what="abandoned scans deleted")
