@@ -3,7 +3,7 @@
 Each simulated kiosk is a browser session (its own cookie jar) on a stack started for the bench
 (separate namespace, database and ports). Login by QR and scanning are done one session at a time,
 as at a real kiosk (one camera, one feeder) and are not timed; then all N sessions confirm and submit
-at once, and we time each dossier from the submit click to (a) its receipt printed and (b) its
+at once (the confirmation-code click, which submits), and we time each dossier from that click to (a) its receipt printed and (b) its
 delivery at the portal simulator.
 
     python -m kiosk.bench [--kiosks 20] [--rounds 1]
@@ -59,16 +59,20 @@ class Kiosk:
                              "/giay-to")
         self.citizen = citizen
 
-    async def submit(self) -> str:
-        """Send the code, confirm it and submit; returns the dossier code."""
+    async def request_code(self) -> str:
+        """Press "send the code" and read it off the simulated phone (not timed)."""
         await self.post("/xac-nhan/gui", {})
         async with self.http.get(f"{self.vneid}/api/sim/otp/{self.citizen['id_number']}") as r:
-            code = (await r.json())["code"]
-        await self.post("/xac-nhan", {"code": code})
+            return str((await r.json())["code"])
+
+    async def submit(self, otp: str) -> tuple[float, str]:
+        """Confirm the code, which submits the dossier; returns when it was pressed and the dossier code."""
+        t0 = time.monotonic()
+        await self.post("/xac-nhan", {"code": otp})
         html = await self.until(lambda h: "dossier-code" in h, "/ket-qua", timeout=120)
         m = CODE_RE.search(html)
         assert m, "no dossier code on the result page"
-        return m.group(1).strip()
+        return t0, m.group(1).strip()
 
     async def get(self, path: str) -> str:
         async with self.http.get(self.ui + path) as r:
@@ -129,7 +133,8 @@ async def run(n: int, rounds: int, env: dict[str, str], var_dir: Path) -> None:
     photo = devices.render_document_photo(var_dir / "bench-page.png", "TỜ KHAI", ["Nguyễn Thị Bình", "Xã Bình Phú"])
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{vneid}/api/citizens") as r:
-            citizens = await r.json()
+            # One citizen per kiosk: codes are sent per citizen, as to one phone.
+            citizens = [c for c in await r.json() if c["full_name"].startswith("Công Dân Thử")]
         to_receipt: list[float] = []
         to_portal: list[float] = []
         total_dossiers, total_time = 0, 0.0
@@ -141,22 +146,25 @@ async def run(n: int, rounds: int, env: dict[str, str], var_dir: Path) -> None:
             print(f"round {rnd + 1}: {n} sessions logged in and scanned in {time.monotonic() - prep_started:.1f}s",
                   flush=True)
 
-            async def one(k: Kiosk) -> tuple[float, float, float]:
-                t0 = time.monotonic()
-                code = await k.submit()
+            codes = await asyncio.gather(*(k.request_code() for k in kiosks))
+
+            async def one(k: Kiosk, otp: str) -> tuple[float, float, float]:
+                t0, code = await k.submit(otp)
                 printed = await wait_file(var_dir / "printer" / f"receipt-{code}.png")
                 delivered = await wait_portal(http, portal, code)
                 return t0, printed - t0, delivered - t0
 
             started = time.monotonic()
-            results = await asyncio.gather(*(one(k) for k in kiosks))
+            try:
+                results = await asyncio.gather(*(one(k, otp) for k, otp in zip(kiosks, codes, strict=True)))
+            finally:
+                for k in kiosks:
+                    await k.http.close()
             elapsed = max(t0 + max(a, b) for t0, a, b in results) - started
             total_dossiers += len(results)
             total_time += elapsed
             to_receipt += [r[1] for r in results]
             to_portal += [r[2] for r in results]
-            for k in kiosks:
-                await k.http.close()
     print(f"\nkiosks={n} rounds={rounds} dossiers={total_dossiers}")
     print(f"throughput: {total_dossiers / total_time:.1f} dossiers/s (submit phase, all kiosks at once)")
     print(f"submit -> receipt printed: p50 {pct(to_receipt, 50):.0f} ms, p99 {pct(to_receipt, 99):.0f} ms")
@@ -176,7 +184,8 @@ def main() -> None:
            "KIOSK_UI_PUBLIC_URL": f"http://127.0.0.1:{PORTS['KIOSK_UI_PORT']}",
            "KIOSK_VNEID_URL": f"http://127.0.0.1:{PORTS['KIOSK_VNEID_SIM_PORT']}",
            "KIOSK_PORTAL_URL": f"http://127.0.0.1:{PORTS['KIOSK_PORTAL_SIM_PORT']}",
-           "KIOSK_LOG_LEVEL": "WARNING", "KIOSK_LOG_FORMAT": "json"}
+           "KIOSK_LOG_LEVEL": os.environ.get("KIOSK_LOG_LEVEL", "WARNING"), "KIOSK_LOG_FORMAT": "json",
+           "KIOSK_VNEID_SIM_SYNTHETIC_CITIZENS": str(args.kiosks)}
     stack = Stack(env=env)
     try:
         stack.start_all(timeout=90)

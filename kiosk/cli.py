@@ -114,8 +114,9 @@ async def _depths(s: CommonSettings) -> dict[str, int]:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    from kiosk.stack import specs
     import os
+
+    from kiosk.stack import specs
 
     s = CommonSettings()
     ok = True

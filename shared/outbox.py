@@ -16,7 +16,8 @@ import asyncpg
 
 from shared.bus import Bus
 from shared.logging import get_logger
-from shared.messages import Envelope, Envelope as _Env, encode
+from shared.messages import Envelope, encode
+from shared.messages import Envelope as _Env
 
 log = get_logger()
 
@@ -53,7 +54,7 @@ class OutboxRelay:
             while True:
                 try:
                     n = await self.drain_once()
-                except (OSError, asyncpg.PostgresError, asyncio.TimeoutError, ConnectionError) as exc:
+                except (TimeoutError, OSError, asyncpg.PostgresError, ConnectionError) as exc:
                     log.warning("outbox.relay_error", error=repr(exc)[:300])
                     n = 0
                     await asyncio.sleep(1)
@@ -61,7 +62,7 @@ class OutboxRelay:
                     self._wake.clear()
                     try:
                         await asyncio.wait_for(self._wake.wait(), self.poll_s)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
         finally:
             await listener.remove_listener(channel, wake)

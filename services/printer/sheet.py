@@ -5,6 +5,7 @@ thresholds to a 1-bit image whose width is exactly the printer's dot width. Pure
 """
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from dataclasses import dataclass, field
@@ -141,30 +142,41 @@ def _words(run: Run) -> list[str]:
 def _wrap(words: list[tuple[str, Run]], width: int) -> list[list[tuple[str, Run]]]:
     """Greedy word wrap; a word wider than the line is cut into pieces that fit."""
     lines: list[list[tuple[str, Run]]] = [[]]
+    used = 0.0
     for word, run in words:
         for piece in _split_long(word, run, width):
-            candidate = [*lines[-1], (piece, run)]
-            if lines[-1] and _line_width(candidate) > width:
+            w = _width(piece, run.size, run.bold)
+            extra = w + (_width(" ", run.size, run.bold) if lines[-1] else 0.0)
+            if lines[-1] and used + extra > width:
                 lines.append([(piece, run)])
+                used = w
             else:
-                lines[-1] = candidate
+                lines[-1].append((piece, run))
+                used += extra
     return [line for line in lines if line]
 
 
 def _split_long(word: str, run: Run, width: int) -> list[str]:
-    f = font(run.size, run.bold)
+    if _width(word, run.size, run.bold) <= width:  # the usual case: the word fits
+        return [word]
     pieces, current = [], ""
     for ch in word:
-        if current and f.getlength(current + ch) > width:
+        if current and _width(current + ch, run.size, run.bold) > width:
             pieces.append(current)
             current = ""
         current += ch
     return [*pieces, current]
 
 
+@functools.lru_cache(maxsize=8192)
+def _width(text: str, size: int, bold: bool) -> float:
+    """Advance width of a text in dots; cached: receipts repeat the same labels and words."""
+    return font(size, bold).getlength(text)
+
+
 def _line_width(line: list[tuple[str, Run]]) -> float:
-    total = sum(font(r.size, r.bold).getlength(w) for w, r in line)
-    return total + sum(font(r.size, r.bold).getlength(" ") for _, r in line[1:])
+    total = sum(_width(w, r.size, r.bold) for w, r in line)
+    return total + sum(_width(" ", r.size, r.bold) for _, r in line[1:])
 
 
 def _offset(used: float, available: int, align: Align) -> float:

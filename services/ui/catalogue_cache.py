@@ -26,7 +26,7 @@ class CatalogueCache:
         async with self._lock:
             try:
                 reply = await self.bus.request(GetCatalogue(), correlation_id="catalogue", timeout=self.timeout_s)
-            except (asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, OSError) as exc:
                 log.warning("catalogue.unavailable", error=repr(exc))
                 return self.procedures
             if reply.ok:

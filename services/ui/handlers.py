@@ -7,8 +7,19 @@ from typing import Any
 from shared.i18n import t
 from shared.logging import get_logger
 from shared.messages import (
-    CitizenAuthenticated, CitizenAuthenticationFailed, DocumentScanFailed, DocumentScanned, DossierReceived,
-    DossierRejected, Message, OtpRejected, OtpSent, OtpVerified, PrintFailed, QrScanned, QueueTicketIssued,
+    CitizenAuthenticated,
+    CitizenAuthenticationFailed,
+    DocumentScanFailed,
+    DocumentScanned,
+    DossierReceived,
+    DossierRejected,
+    Message,
+    OtpRejected,
+    OtpSent,
+    OtpVerified,
+    PrintFailed,
+    QrScanned,
+    QueueTicketIssued,
     ReceiptPrinted,
 )
 from shared.service import Context

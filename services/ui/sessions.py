@@ -71,7 +71,7 @@ class Session:
         self.waiters.append(entry)
         try:
             return await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
         finally:
             self.waiters.remove(entry)

@@ -20,8 +20,8 @@ import json
 import uuid
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
@@ -31,8 +31,15 @@ from shared.catalogue import Procedure, prefill, validate_form
 from shared.i18n import t
 from shared.logging import get_logger
 from shared.messages import (
-    ArmQrReader, DiscardSession, DisarmQrReader, GetDossierStatus, IssueQueueTicket, ScanDocument, SendOtp,
-    SubmitDossier, VerifyOtp,
+    ArmQrReader,
+    DisarmQrReader,
+    DiscardSession,
+    GetDossierStatus,
+    IssueQueueTicket,
+    ScanDocument,
+    SendOtp,
+    SubmitDossier,
+    VerifyOtp,
 )
 from shared.settings import CommonSettings
 
@@ -325,7 +332,7 @@ async def lookup_result(request: web.Request) -> web.Response:
     try:
         reply = await request.app[BUS].request(GetDossierStatus(dossier_code=code), correlation_id=corr,
                                                timeout=request.app[DEPS].ui.query_timeout_s)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return render(request, "message.html", status=503, title=t("ui.busy.title"), text=t("ui.busy.lookup"))
     if not reply.ok or not reply.data.get("found"):
         return render(request, "lookup.html", status=404, error=t("ui.lookup.not_found", code=code))
@@ -394,7 +401,7 @@ async def events(request: web.Request) -> web.StreamResponse:
             try:
                 item = await asyncio.wait_for(q.get(), 15)
                 await resp.write(f"data: {json.dumps(item, ensure_ascii=False, default=str)}\n\n".encode())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await resp.write(b": keep-alive\n\n")
     except (ConnectionResetError, asyncio.CancelledError):
         pass

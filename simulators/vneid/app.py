@@ -63,7 +63,7 @@ def create_app(common: CommonSettings, sim: SimSettings | None = None) -> web.Ap
     app[STATE] = SimState(
         issuer=common.vneid_url.rstrip("/"), sim=sim,
         key=keys.load_or_create(keys.key_path(common.var_dir)),
-        citizens=citizens.load(common.data_dir / "citizens.json"),
+        citizens={**citizens.load(common.data_dir / "citizens.json"), **citizens.synthetic(sim.synthetic_citizens)},
     )
     app.router.add_get("/.well-known/openid-configuration", discovery)
     app.router.add_get("/.well-known/jwks.json", jwks)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,19 @@ def load(path: Path) -> dict[str, Citizen]:
     rows = json.loads(path.read_text(encoding="utf-8"))
     citizens = [Citizen.model_validate(row) for row in rows]
     return {c.id_number: c for c in citizens}
+
+
+def synthetic(n: int) -> dict[str, Citizen]:
+    """n generated citizens with well-formed ID numbers (province 049, born 1980-1999), for load tests."""
+    out = {}
+    for i in range(n):
+        year, female = 1980 + i % 20, i % 2 == 1
+        # 3 digits province, 1 digit sex/century (0 male / 1 female, 1900s), 2 digits year, 6 digits serial.
+        id_number = f"049{1 if female else 0}{year % 100:02d}{900000 + i:06d}"
+        out[id_number] = Citizen(id_number=id_number, full_name=f"Công Dân Thử {i + 1}",
+                                 date_of_birth=date(year, 1 + i % 12, 1 + i % 28), sex="Nữ" if female else "Nam",
+                                 address="Thôn Lý Trường, xã Bình Phú, thành phố Đà Nẵng", phone=f"09{i:08d}")
+    return out
 
 
 def identity_claims(c: Citizen) -> dict[str, Any]:

@@ -14,3 +14,6 @@ class SimSettings(BaseSettings):
     # The app's login QR is valid about a minute (see shared/guides/vietnam.md).
     token_ttl_s: int = 60
     acr: str = "level2"
+    # Extra generated citizens beside data/citizens.json, for load tests (each kiosk of a benchmark
+    # needs a citizen of its own: codes are sent per citizen).
+    synthetic_citizens: int = 0

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import cv2
@@ -11,7 +10,7 @@ import zxingcpp
 from playwright.async_api import Page, expect
 
 from .conftest import E2E, wait_until
-from .journey import CATALOGUE, CODE_RE, confirm, fill_form, login, scan_documents, start_submission
+from .journey import CATALOGUE, CODE_RE, fill_form, login, scan_documents, start_submission
 
 pytestmark = pytest.mark.e2e
 

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
 import aio_pika
 import pytest
 
-from shared import db, outbox
-from shared.bus import Bus, PermanentError
-from shared.messages import DisarmQrReader, Message, QrScanned, QueryReply, GetCatalogue, envelope_for
+from shared.bus import PermanentError
+from shared.messages import DisarmQrReader, GetCatalogue, Message, QrScanned, QueryReply, envelope_for
 from shared.service import Context, Runtime, ServiceSpec
 from shared.settings import CommonSettings
 from shared.topology import unit_for

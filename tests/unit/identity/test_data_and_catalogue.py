@@ -45,3 +45,13 @@ def test_every_refusal_reason_has_a_message() -> None:
     for reason in codes:
         assert t(f"identity.otp.rejected.{reason}", attempts_left=3, locked_until="10:15")
     assert "09******45" in t("identity.otp.sent", masked_phone="09******45")
+
+
+def test_synthetic_load_test_citizens_have_consistent_id_numbers() -> None:
+    """The VNeID simulator's generated citizens (for benchmarks) have ID numbers agreeing with birth year and sex."""
+    from services.identity.id_number import inconsistencies
+    from simulators.vneid.citizens import synthetic
+
+    people = synthetic(40)
+    assert len(people) == 40
+    assert all(inconsistencies(c.id_number, c.date_of_birth, c.sex) == [] for c in people.values())
