@@ -410,8 +410,27 @@ async def events(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+@web.middleware
+async def vietnamese_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Any error a citizen could meet is a Vietnamese page with a way home, never a stack trace."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or request.path in ("/healthz", "/metrics", "/phien", "/su-kien"):
+            raise
+        key = {404: "not_found", 405: "not_found", 413: "too_large"}.get(exc.status, "bad_request")
+        return render(request, "message.html", status=exc.status, title=t(f"ui.error.{key}.title"),
+                      text=t(f"ui.error.{key}.text"))
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        log.exception("ui.error", path=request.path)
+        return render(request, "message.html", status=500, title=t("ui.error.internal.title"),
+                      text=t("ui.error.internal.text"))
+
+
 def create_app(deps: Deps, bus: Bus, settings: CommonSettings) -> web.Application:
-    app = web.Application(client_max_size=256 * 1024)
+    app = web.Application(client_max_size=256 * 1024, middlewares=[vietnamese_errors])
     app[DEPS], app[BUS], app[SETTINGS] = deps, bus, settings
     app[JINJA] = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                     autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)

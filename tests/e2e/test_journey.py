@@ -196,3 +196,16 @@ async def test_unreadable_document_asks_to_insert_it_again(page: Page, e2e: E2E,
     await page.wait_for_url(e2e.ui + "/")
     # The session was never submitted: its scans are deleted from the kiosk.
     wait_until(lambda: not any((e2e.var_dir / "scans").rglob(f"{key}.pdf")), what="abandoned scans deleted")
+
+
+async def test_unknown_page_and_garbage_code_get_vietnamese_messages(page: Page, e2e: E2E) -> None:
+    """A wrong address or a garbage dossier code shows a Vietnamese message with a way back, never a trace."""
+    resp = await page.goto(e2e.ui + "/khong-co-trang-nay")
+    assert resp is not None and resp.status == 404
+    await expect(page.get_by_role("heading", name="Không tìm thấy trang")).to_be_visible()
+    await page.goto(e2e.ui + "/tra-cuu")
+    await page.locator("#code").fill("<script>alert(1)</script>")
+    await page.locator("#lookup-submit").click()
+    await expect(page.locator("#lookup-error")).to_contain_text("chưa đúng dạng")
+    await page.goto(e2e.ui + "/tra-cuu/000.00.19.H47-200101-9999")
+    await expect(page.locator("#lookup-error")).to_contain_text("Không tìm thấy hồ sơ")
