@@ -30,6 +30,7 @@ from shared.catalogue import load_catalogue
 from shared.settings import REPO_ROOT
 from simulators import devices
 
+# Fixed ports apart from `make run`'s and the tests' (which pick free ones).
 PORTS = {"KIOSK_UI_PORT": 28080, "KIOSK_VNEID_SIM_PORT": 28070, "KIOSK_PORTAL_SIM_PORT": 28090,
          "KIOSK_SCANNER_HEALTH_PORT": 29101, "KIOSK_PRINTER_HEALTH_PORT": 29102, "KIOSK_IDENTITY_HEALTH_PORT": 29103,
          "KIOSK_INTAKE_HEALTH_PORT": 29104, "KIOSK_PORTAL_SYNC_HEALTH_PORT": 29105}

@@ -241,7 +241,7 @@ async def send_code(request: web.Request) -> web.StreamResponse:
     s = need_session(request)
     if s.citizen is None:
         raise web.HTTPSeeOther("/dang-nhap")
-    s.otp_sent_to, s.otp_error = "", ""
+    s.otp_sent_to, s.otp_error, s.otp_confirmation = "", "", None
     await publish(request, SendOtp(id_number=s.citizen.id_number), s)
     await s.wait_for({"otp_sent", "otp_rejected"}, request.app[DEPS].ui.wait_s)
     raise web.HTTPSeeOther("/xac-nhan")
@@ -254,7 +254,7 @@ async def confirm_page(request: web.Request) -> web.Response:
     if s.submission_id is not None and s.dossier is None:
         return render(request, "waiting.html", title=t("ui.submit.waiting"))
     error, s.otp_error = s.otp_error, ""
-    return render(request, "confirm.html", sent_to=s.otp_sent_to, error=error)
+    return render(request, "confirm.html", sent_to=s.otp_sent_to, error=error, verified=s.otp_confirmation is not None)
 
 
 async def confirm_submit(request: web.Request) -> web.StreamResponse:
@@ -265,17 +265,20 @@ async def confirm_submit(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther("/dang-nhap")
     if s.dossier is not None:
         raise web.HTTPSeeOther("/ket-qua")
-    code = "".join(ch for ch in str((await request.post()).get("code", "")) if ch.isdigit())[:6]
-    if len(code) != 6:
-        s.otp_error = t("ui.otp_error.format")
-        raise web.HTTPSeeOther("/xac-nhan")
     wait = request.app[DEPS].ui.wait_s
-    await publish(request, VerifyOtp(id_number=s.citizen.id_number, code=code), s)
-    outcome = await s.wait_for({"otp_verified", "otp_rejected"}, wait)
-    if outcome is None or outcome[0] != "otp_verified":
-        if outcome is None:
-            s.otp_error = t("ui.busy.retry")
-        raise web.HTTPSeeOther("/xac-nhan")
+    # A code already verified (its answer came after an earlier press had stopped waiting) is not
+    # asked again: identity consumed it, and the citizen would be told it does not exist.
+    if s.otp_confirmation is None:
+        code = "".join(ch for ch in str((await request.post()).get("code", "")) if ch.isdigit())[:6]
+        if len(code) != 6:
+            s.otp_error = t("ui.otp_error.format")
+            raise web.HTTPSeeOther("/xac-nhan")
+        await publish(request, VerifyOtp(id_number=s.citizen.id_number, code=code), s)
+        outcome = await s.wait_for({"otp_verified", "otp_rejected"}, wait)
+        if outcome is None or outcome[0] != "otp_verified":
+            if outcome is None:
+                s.otp_error = t("ui.busy.retry")
+            raise web.HTTPSeeOther("/xac-nhan")
     await submit(request, s, proc)
     if await s.wait_for({"dossier_received", "dossier_rejected"}, wait) is None:
         return render(request, "waiting.html", title=t("ui.submit.waiting"))

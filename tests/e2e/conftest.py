@@ -1,6 +1,6 @@
 """The whole stack as separate processes, on the real broker and database, driven by headless Chromium.
 
-Ports are offset from the defaults so a developer's `make run` can keep running beside the tests.
+Ports are picked free at start, so a developer's `make run` or another test run can go on beside.
 """
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -29,9 +30,21 @@ CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 PORTAL_TOKEN = os.environ.get("KIOSK_PORTAL_SIM_TOKEN", "dev-token")  # the simulator's development token
-PORTS = {"KIOSK_UI_PORT": 18080, "KIOSK_VNEID_SIM_PORT": 18070, "KIOSK_PORTAL_SIM_PORT": 18090,
-         "KIOSK_SCANNER_HEALTH_PORT": 19101, "KIOSK_PRINTER_HEALTH_PORT": 19102, "KIOSK_IDENTITY_HEALTH_PORT": 19103,
-         "KIOSK_INTAKE_HEALTH_PORT": 19104, "KIOSK_PORTAL_SYNC_HEALTH_PORT": 19105}
+PORT_VARS = ("KIOSK_UI_PORT", "KIOSK_VNEID_SIM_PORT", "KIOSK_PORTAL_SIM_PORT", "KIOSK_SCANNER_HEALTH_PORT",
+             "KIOSK_PRINTER_HEALTH_PORT", "KIOSK_IDENTITY_HEALTH_PORT", "KIOSK_INTAKE_HEALTH_PORT",
+             "KIOSK_PORTAL_SYNC_HEALTH_PORT")
+
+
+def free_ports(n: int) -> list[int]:
+    """Ports free right now: two test runs (or a `make run`) on one machine must not meet."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 class E2E:
@@ -93,12 +106,13 @@ def e2e(infra: dict[str, str], tmp_path_factory: pytest.TempPathFactory, artifac
                     pytrace=False)
     ns = "e" + uuid.uuid4().hex[:10]
     var_dir = tmp_path_factory.mktemp("e2e-var")
-    env = {**os.environ, **{k: str(v) for k, v in PORTS.items()},
+    ports = dict(zip(PORT_VARS, free_ports(len(PORT_VARS)), strict=True))
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()},
            "KIOSK_NAMESPACE": ns, "KIOSK_KIOSK_ID": "kiosk-e2e", "KIOSK_VAR_DIR": str(var_dir),
            "KIOSK_AMQP_URL": infra["amqp"], "KIOSK_PG_DSN": _with_db(infra["pg"], f"kiosk_{ns}"),
-           "KIOSK_UI_PUBLIC_URL": f"http://127.0.0.1:{PORTS['KIOSK_UI_PORT']}",
-           "KIOSK_VNEID_URL": f"http://127.0.0.1:{PORTS['KIOSK_VNEID_SIM_PORT']}",
-           "KIOSK_PORTAL_URL": f"http://127.0.0.1:{PORTS['KIOSK_PORTAL_SIM_PORT']}",
+           "KIOSK_UI_PUBLIC_URL": f"http://127.0.0.1:{ports['KIOSK_UI_PORT']}",
+           "KIOSK_VNEID_URL": f"http://127.0.0.1:{ports['KIOSK_VNEID_SIM_PORT']}",
+           "KIOSK_PORTAL_URL": f"http://127.0.0.1:{ports['KIOSK_PORTAL_SIM_PORT']}",
            "KIOSK_LOG_FORMAT": "json"}
     stack = Stack(env=env)
     try:

@@ -53,3 +53,23 @@ async def test_printer_killed_mid_journey_prints_the_receipt_once_after_restart(
     await expect(page.locator("#printed")).to_be_visible(timeout=30_000)
     wait_until(lambda: (e2e.var_dir / "printer" / f"receipt-{code}.png").exists(), what="receipt png")
     assert len(list((e2e.var_dir / "printer").glob(f"receipt-{code}*.bin"))) == 1
+
+
+async def test_identity_killed_while_checking_the_code_then_the_citizen_goes_on(page: Page, e2e: E2E, tmp_path: Path) -> None:
+    """With identity killed (-9) as the code is checked, the screen says it is busy; after restart the checked
+    code is honoured and one press submits the dossier, once."""
+    id_number, _ = await _to_confirmation(page, e2e, tmp_path, 5)
+    await page.locator("#send-code").click()
+    await page.wait_for_url("**/xac-nhan")
+    await expect(page.locator("#sent-to")).to_be_visible(timeout=15_000)
+    code = e2e.kiosk("sim", "otp", id_number)
+    e2e.stack.kill("identity")
+    before = await e2e.fetchval("SELECT count(*) FROM intake.dossiers")
+    await page.locator("#otp").fill(code)
+    await page.locator("#confirm-submit").click()
+    await expect(page.locator("#otp-error")).to_contain_text("bận", timeout=30_000)
+    e2e.restart("identity")
+    await expect(page.locator("#otp-verified")).to_be_visible(timeout=30_000)
+    await page.locator("#confirm-submit").click()
+    await page.wait_for_url("**/ket-qua", timeout=30_000)
+    assert await e2e.fetchval("SELECT count(*) FROM intake.dossiers") == before + 1
