@@ -66,7 +66,7 @@ class Bus:
         commands = await ch.declare_queue(unit.queue("commands"), durable=True, arguments=work_args)
         await commands.bind(self._exchanges["command"], routing_key=unit.command_pattern)
         events = await ch.declare_queue(unit.queue("events"), durable=True, arguments=work_args)
-        for pattern in unit.events:
+        for pattern in unit.event_patterns:
             await events.bind(self._exchanges["event"], routing_key=pattern)
         queries = await ch.declare_queue(unit.queue("queries"), durable=True, arguments={"x-message-ttl": 30_000})
         await queries.bind(self._exchanges["query"], routing_key=unit.command_pattern)
@@ -153,7 +153,9 @@ class Bus:
         assert self.conn is not None
         ch = await self.conn.channel()
         await ch.set_qos(prefetch_count=self.prefetch)
-        queue = await ch.get_queue(unit.queue(kind), ensure=False)
+        # Declared (passively) through the robust channel, not fetched: only declared queues are
+        # re-consumed after a reconnect; a fetched one would silently lose its consumer.
+        queue = await ch.declare_queue(unit.queue(kind), passive=True)
 
         async def on_message(raw: AbstractIncomingMessage) -> None:
             task = asyncio.current_task()
@@ -173,7 +175,7 @@ class Bus:
         try:
             msg = decode(raw.body)
         except ContractError as exc:
-            log.warning("message.dead_lettered", reason=str(exc)[:500], routing_key=raw.routing_key)
+            log.warning("message.dead_lettered", reason=str(exc)[:500], routing_key=raw.routing_key or "")
             await self.dead_letter(raw, unit, str(exc))
             await raw.ack()
             return

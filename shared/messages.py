@@ -20,7 +20,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 def nfc(value: Any) -> Any:
@@ -67,7 +67,8 @@ class Envelope(BaseModel):
     time: datetime = Field(default_factory=utcnow)
     correlation_id: str  # one per citizen session (or per ops action)
     causation_id: str | None = None
-    kiosk_id: str
+    # Part of routing keys: one plain word (see shared.settings.KIOSK_ID_RE).
+    kiosk_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
     payload: dict[str, Any]
 
 
@@ -118,19 +119,24 @@ class ContractError(ValueError):
     """A message that cannot be understood: it is dead-lettered, never retried."""
 
 
+def _describe(exc: ValidationError) -> str:
+    """Which fields were wrong and how, without the values: they may be a citizen's name or ID number."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['type']}" for e in exc.errors()[:10])
+
+
 def decode(body: bytes) -> Message[Any]:
     """Bytes from the wire -> a validated Message, or ContractError saying precisely why not."""
     try:
         env = Envelope.model_validate_json(body)
-    except ValueError as exc:
-        raise ContractError(f"invalid envelope: {exc}") from exc
+    except ValidationError as exc:
+        raise ContractError(f"invalid envelope: {_describe(exc)}") from None
     cls = REGISTRY.get((env.type, env.version))
     if cls is None:
-        raise ContractError(f"unknown message type/version: {env.type} v{env.version}")
+        raise ContractError(f"unknown message type/version: {env.type[:100]} v{env.version}")
     try:
         payload = cls.model_validate(env.payload)
-    except ValueError as exc:
-        raise ContractError(f"invalid payload for {env.type} v{env.version}: {exc}") from exc
+    except ValidationError as exc:
+        raise ContractError(f"invalid payload for {env.type} v{env.version}: {_describe(exc)}") from None
     return Message(envelope=env, payload=payload)
 
 
@@ -163,9 +169,10 @@ class DocumentRef(BaseModel):
     """A scanned document: a reference to a file on the kiosk and its SHA-256, never the bytes."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
-    document_key: str
+    document_key: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     name: str
-    file_ref: str
+    # Only a scan of this kiosk: scans/<session>/<document key>.pdf, nothing else under var/.
+    file_ref: str = Field(pattern=r"^scans/[A-Za-z0-9_-]{1,64}/[a-z0-9_]{1,40}\.pdf$")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     pages: int = Field(ge=1)
     size_bytes: int = Field(ge=0)
@@ -233,7 +240,7 @@ class DocumentScanned(Payload):
     TYPE = "document.scanned"
     KIND = "event"
     document: DocumentRef
-    thumbnail_ref: str
+    thumbnail_ref: str = Field(pattern=r"^scans/[A-Za-z0-9_-]{1,64}/[a-z0-9_]{1,40}\.jpg$")
     blank_pages_dropped: int = 0
 
 

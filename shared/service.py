@@ -159,13 +159,19 @@ class Runtime(Generic[D]):
     # -- health ----------------------------------------------------------------------------------
     async def health(self) -> dict[str, Any]:
         checks: dict[str, Any] = {"bus": bool(self.bus.conn and not self.bus.conn.is_closed)}
-        if self.pool is not None:
+        if self.pool is not None and self.spec.schema:
             try:
                 async with self.pool.acquire(timeout=2) as conn:
-                    await conn.fetchval("SELECT 1")
+                    dead = await outbox.dead_rows(conn, self.spec.schema)
                 checks["db"] = True
+                checks["outbox_dead"] = dead if dead == 0 else False
             except Exception:  # noqa: BLE001
                 checks["db"] = False
+        # A background loop (outbox relay, poller) that died of an error is a service that stopped working.
+        crashed = [t.get_name() for t in self.tasks if t.done() and not t.cancelled() and t.exception() is not None]
+        checks["tasks"] = False if crashed else True
+        if crashed:
+            checks["crashed_tasks"] = ", ".join(crashed)
         for name, check in self.health_checks.items():
             try:
                 checks[name] = await check()

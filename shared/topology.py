@@ -1,6 +1,6 @@
 """The bus topology: every exchange, queue and binding, in one place.
 
-    <ns>.events    topic   routing key = event type            (dossier.received)
+    <ns>.events    topic   routing key = <type>.<kiosk_id>     (dossier.received.kiosk-01)
     <ns>.commands  topic   routing key = <type>.<kiosk_id>     (printer.print_receipt.kiosk-01)
     <ns>.queries   topic   routing key = <type>.<kiosk_id>     (intake.get_catalogue.kiosk-01)
     <ns>.dlx       direct  routing key = <unit>                (printer.kiosk-01)
@@ -9,7 +9,9 @@ A "unit" is one service's set of queues: ``intake`` for a central service, ``pri
 a service that runs on one kiosk box (device services and the UI). Each unit has:
 
     <ns>.<unit>.commands   quorum, delivery limit, dead-letters to <ns>.<unit>.dlq
-    <ns>.<unit>.events     quorum, bound to the event types the service handles
+    <ns>.<unit>.events     quorum, bound to the event types the service handles: from every kiosk for
+                           a central service (<type>.*), from its own kiosk only on a kiosk box
+                           (<type>.<kiosk_id>), so no kiosk ever receives another kiosk's citizens
     <ns>.<unit>.queries    classic with a TTL: a query has a caller waiting, and no value once it left
     <ns>.<unit>.dlq        quorum, what failed for good, with the reason in headers
 
@@ -52,6 +54,11 @@ class Unit:
     def name(self) -> str:
         return self.service if self.service in CENTRAL else f"{self.service}.{self.kiosk_id}"
 
+    @property
+    def event_patterns(self) -> tuple[str, ...]:
+        suffix = "*" if self.service in CENTRAL else self.kiosk_id
+        return tuple(f"{pattern}.{suffix}" for pattern in self.events)
+
     def queue(self, kind: str) -> str:
         return f"{self.ns}.{self.name}.{kind}"
 
@@ -74,4 +81,5 @@ def exchange(ns: str, kind: str) -> str:
 
 
 def routing_key(kind: str, msg_type: str, kiosk_id: str) -> str:
-    return msg_type if kind == "event" else f"{msg_type}.{kiosk_id}"
+    """Every message is addressed by type and kiosk: events too, so kiosk boxes bind to their own."""
+    return f"{msg_type}.{kiosk_id}"

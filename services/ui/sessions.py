@@ -65,16 +65,22 @@ class Session:
         for q in list(self.listeners):
             q.put_nowait({"kind": kind, "version": self.version, **sse})
 
-    async def wait_for(self, kinds: set[str], timeout: float) -> tuple[str, Any] | None:
+    def expect(self, kinds: set[str]) -> asyncio.Future[tuple[str, Any]]:
+        """Start listening for an outcome before sending the command that causes it (it may come fast)."""
         fut: asyncio.Future[tuple[str, Any]] = asyncio.get_running_loop().create_future()
         entry = (kinds, fut)
         self.waiters.append(entry)
+        fut.add_done_callback(lambda _: self.waiters.remove(entry) if entry in self.waiters else None)
+        return fut
+
+    async def wait_for(self, kinds: set[str] | asyncio.Future[tuple[str, Any]], timeout: float) -> tuple[str, Any] | None:
+        """The outcome, or None after timeout seconds."""
+        fut = self.expect(kinds) if isinstance(kinds, set) else kinds
         try:
-            return await asyncio.wait_for(fut, timeout)
+            return await asyncio.wait_for(asyncio.shield(fut), timeout)
         except TimeoutError:
+            fut.cancel()
             return None
-        finally:
-            self.waiters.remove(entry)
 
 
 class SessionStore:

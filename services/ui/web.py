@@ -242,8 +242,9 @@ async def send_code(request: web.Request) -> web.StreamResponse:
     if s.citizen is None:
         raise web.HTTPSeeOther("/dang-nhap")
     s.otp_sent_to, s.otp_error, s.otp_confirmation = "", "", None
+    outcome = s.expect({"otp_sent", "otp_rejected"})
     await publish(request, SendOtp(id_number=s.citizen.id_number), s)
-    await s.wait_for({"otp_sent", "otp_rejected"}, request.app[DEPS].ui.wait_s)
+    await s.wait_for(outcome, request.app[DEPS].ui.wait_s)
     raise web.HTTPSeeOther("/xac-nhan")
 
 
@@ -273,14 +274,16 @@ async def confirm_submit(request: web.Request) -> web.StreamResponse:
         if len(code) != 6:
             s.otp_error = t("ui.otp_error.format")
             raise web.HTTPSeeOther("/xac-nhan")
+        expected = s.expect({"otp_verified", "otp_rejected"})
         await publish(request, VerifyOtp(id_number=s.citizen.id_number, code=code), s)
-        outcome = await s.wait_for({"otp_verified", "otp_rejected"}, wait)
+        outcome = await s.wait_for(expected, wait)
         if outcome is None or outcome[0] != "otp_verified":
             if outcome is None:
                 s.otp_error = t("ui.busy.retry")
             raise web.HTTPSeeOther("/xac-nhan")
+    expected = s.expect({"dossier_received", "dossier_rejected"})
     await submit(request, s, proc)
-    if await s.wait_for({"dossier_received", "dossier_rejected"}, wait) is None:
+    if await s.wait_for(expected, wait) is None:
         return render(request, "waiting.html", title=t("ui.submit.waiting"))
     raise web.HTTPSeeOther("/ket-qua" if s.dossier else "/xem-lai")
 
@@ -351,8 +354,9 @@ async def ticket_page(request: web.Request) -> web.Response:
 async def ticket_take(request: web.Request) -> web.StreamResponse:
     resp = web.HTTPSeeOther("/so-thu-tu")
     s = new_session(request, resp)
+    expected = s.expect({"ticket"})
     await publish(request, IssueQueueTicket(request_id=uuid.uuid4()), s)
-    await s.wait_for({"ticket"}, request.app[DEPS].ui.wait_s)
+    await s.wait_for(expected, request.app[DEPS].ui.wait_s)
     return resp
 
 

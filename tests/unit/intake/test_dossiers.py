@@ -16,7 +16,7 @@ FORM = {"nguoi_yeu_cau": "Nguyễn Văn An", "quan_he": "Cha", "ho_ten_tre": "Ng
 
 
 def _doc(key: str) -> DocumentRef:
-    return DocumentRef(document_key=key, name=key, file_ref=f"scans/{key}.pdf", sha256="a" * 64, pages=1, size_bytes=10)
+    return DocumentRef(document_key=key, name=key, file_ref=f"scans/s1/{key}.pdf", sha256="a" * 64, pages=1, size_bytes=10)
 
 
 def _submit(form: dict, docs: list[str], procedure: str = "dang-ky-khai-sinh") -> SubmitDossier:

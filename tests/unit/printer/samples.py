@@ -13,10 +13,10 @@ def dossier(code: str = "000.00.19.H47-260105-0001", full_name: str = "Nguyễn 
     applicant = Citizen(id_number="001092012345", full_name=full_name, date_of_birth=date(1990, 1, 1), sex="Nữ",
                         address="Thôn Lý Trường, xã Bình Phú, huyện Thăng Bình, tỉnh Quảng Nam")
     docs = [
-        DocumentRef(document_key="to_khai", name="Tờ khai đăng ký khai sinh", file_ref="scans/a.pdf",
+        DocumentRef(document_key="to_khai", name="Tờ khai đăng ký khai sinh", file_ref="scans/s1/to_khai.pdf",
                     sha256="0" * 64, pages=2, size_bytes=10),
         DocumentRef(document_key="giay_chung_sinh", name="Giấy chứng sinh do cơ sở y tế nơi trẻ sinh ra cấp (bản chính)",
-                    file_ref="scans/b.pdf", sha256="1" * 64, pages=1, size_bytes=10),
+                    file_ref="scans/s1/giay_chung_sinh.pdf", sha256="1" * 64, pages=1, size_bytes=10),
     ]
     return DossierData(
         code=code, submission_id=uuid.uuid4(), agency_code="000.00.19.H47", agency_name="UBND xã Bình Phú",
