@@ -28,6 +28,10 @@ class Printer(Protocol):
 
     async def status(self) -> bool: ...
 
+    async def printed(self, job_id: str) -> bool | None:
+        """Whether a job was printed, when the printer can tell (None: it cannot)."""
+        ...
+
 
 class SimulatedPrinter:
     """Prints to files: the raw job and what it would look like on paper."""
@@ -52,6 +56,10 @@ class SimulatedPrinter:
     async def status(self) -> bool:
         self.dir.mkdir(parents=True, exist_ok=True)
         return self.dir.is_dir()
+
+    async def printed(self, job_id: str) -> bool | None:
+        # The .bin is written last and atomically: it exists if and only if the job went out.
+        return (self.dir / f"{job_id}.bin").is_file()
 
 
 class NetworkPrinter:
@@ -91,6 +99,9 @@ class NetworkPrinter:
             return True
         except (OSError, TimeoutError):
             return False
+
+    async def printed(self, job_id: str) -> bool | None:
+        return None  # a raw 9100 printer keeps no record of what it printed
 
 
 def make_printer(cfg: PrinterSettings, printer_dir: Path) -> Printer:

@@ -1,8 +1,8 @@
 """Files written so that a crash leaves either the old file or the new one, never half of one.
 
 The job journal is how the printer, which has no database, avoids printing a job twice when its
-command is delivered again: `<printer_dir>/journal/<job_id>.done` is written after the job's bytes
-were handed to the printer.
+command is delivered again: `<printer_dir>/journal/<job_id>.sending` is written before the job's
+bytes go to the printer and `<job_id>.done` after.
 """
 from __future__ import annotations
 
@@ -54,6 +54,17 @@ class Journal:
 
     def is_done(self, job_id: str) -> bool:
         return self._path(job_id).is_file()
+
+    def mark_sending(self, job_id: str) -> None:
+        """Written before the bytes go out: found again after a crash, it says the job may have printed."""
+        atomic_write(self._path(job_id).with_suffix(".sending"), b"")
+
+    def clear_sending(self, job_id: str) -> None:
+        """The send failed (printer offline): the job did not print."""
+        self._path(job_id).with_suffix(".sending").unlink(missing_ok=True)
+
+    def was_sending(self, job_id: str) -> bool:
+        return self._path(job_id).with_suffix(".sending").is_file()
 
     def mark_done(self, job_id: str, info: dict[str, Any]) -> None:
         atomic_write(self._path(job_id), json.dumps(info, ensure_ascii=False).encode("utf-8"))

@@ -35,9 +35,11 @@ def dots_for(paper_mm: int) -> int:
         raise ValueError(f"paper width must be one of {sorted(PAPER_DOTS)} mm, not {paper_mm}") from None
 
 
-def render_receipt(dossier: DossierData, lookup_url: str, *, width: int = 576) -> Image.Image:
-    """The receipt and appointment slip as a 1-bit image `width` dots wide."""
+def render_receipt(dossier: DossierData, lookup_url: str, *, width: int = 576, copy: bool = False) -> Image.Image:
+    """The receipt and appointment slip as a 1-bit image `width` dots wide (marked if a reprint)."""
     s, px = Sheet(width), _scaler(width)
+    if copy:
+        s.text(t("printer.copy_banner"), px(26), bold=True, align="center")
     _header(s, px, dossier.agency_name)
     s.text(t("printer.receipt.title"), px(28), bold=True, align="center")
     s.gap(px(12))
@@ -63,9 +65,12 @@ def render_receipt(dossier: DossierData, lookup_url: str, *, width: int = 576) -
     return s.finish()
 
 
-def render_queue_ticket(ticket: PrintQueueTicket, *, agency_name: str, width: int = 576) -> Image.Image:
+def render_queue_ticket(ticket: PrintQueueTicket, *, agency_name: str, width: int = 576,
+                        copy: bool = False) -> Image.Image:
     """The queue ticket (phiếu số thứ tự): the number very large, then area, people ahead, time."""
     s, px = Sheet(width), _scaler(width)
+    if copy:
+        s.text(t("printer.copy_banner"), px(26), bold=True, align="center")
     s.text(agency_name, px(24), bold=True, align="center")
     s.rule()
     s.text(t("printer.queue.title"), px(30), bold=True, align="center")

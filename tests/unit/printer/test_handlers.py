@@ -23,9 +23,10 @@ from .samples import LOOKUP_URL, dossier, queue_ticket
 class FakePrinter:
     keeps_copy = True
 
-    def __init__(self, offline: bool = False) -> None:
+    def __init__(self, offline: bool = False, knows: bool | None = None) -> None:
         self.jobs: list[tuple[str, bytes]] = []
         self.offline = offline
+        self.knows = knows  # what printed() answers for a job it has no record of in self.jobs
 
     async def send(self, job_id: str, job: bytes) -> None:
         if self.offline:
@@ -34,6 +35,9 @@ class FakePrinter:
 
     async def status(self) -> bool:
         return not self.offline
+
+    async def printed(self, job_id: str) -> bool | None:
+        return True if any(j == job_id for j, _ in self.jobs) else self.knows
 
 
 class FakeBus:
@@ -105,3 +109,44 @@ async def test_bad_job_id_or_unprintable_text_is_permanent_and_announced(
     assert bus.published[0].payload["job_id"] == job_id and reason in bus.published[0].payload["reason"]
     assert printer.jobs == []
     assert not any((tmp_path / "etc").glob("*"))
+
+
+async def test_killed_after_sending_on_a_printer_that_can_tell_does_not_print_again(tmp_path: Path) -> None:
+    """A job marked "sending" that the printer reports printed is marked done, not printed a second time."""
+    printer, bus = FakePrinter(), FakeBus()
+    msg, ctx = _ctx(PrintReceipt(job_id="r-1", dossier=dossier(), lookup_url=LOOKUP_URL), printer, tmp_path, bus)
+    await on_print_receipt(msg, ctx)
+    ctx.deps.journal._path("r-1").unlink()  # as if killed between send and the done marker
+    msg2, ctx2 = _ctx(PrintReceipt(job_id="r-1", dossier=dossier(), lookup_url=LOOKUP_URL), printer, tmp_path, bus)
+    ctx2.deps.printer = printer
+    await on_print_receipt(msg2, ctx2)
+    assert len(printer.jobs) == 1
+    assert ctx2.deps.journal.is_done("r-1")
+    assert [env.payload["is_copy"] for env, _ in ctx2.pending if env.type == "receipt.printed"] == [False]
+
+
+async def test_killed_after_sending_on_a_printer_that_cannot_tell_reprints_marked_as_a_copy(tmp_path: Path) -> None:
+    """With no way to know, the job prints again with a "BẢN IN LẠI" banner and the event says it is a copy."""
+    printer, bus = FakePrinter(knows=None), FakeBus()
+    msg, ctx = _ctx(PrintReceipt(job_id="r-2", dossier=dossier(), lookup_url=LOOKUP_URL), printer, tmp_path, bus)
+    ctx.deps.journal.mark_sending("r-2")  # the previous life sent it (or not) and died
+    await on_print_receipt(msg, ctx)
+    assert len(printer.jobs) == 1
+    original = render_raster(printer.jobs[0][1])
+    plain = FakePrinter()
+    m3, c3 = _ctx(PrintReceipt(job_id="r-3", dossier=dossier(), lookup_url=LOOKUP_URL), plain, tmp_path, bus)
+    await on_print_receipt(m3, c3)
+    assert original.height > render_raster(plain.jobs[0][1]).height  # the banner line is on the copy
+    assert [env.payload["is_copy"] for env, _ in ctx.pending if env.type == "receipt.printed"] == [True]
+
+
+async def test_a_failed_send_is_not_taken_for_a_print(tmp_path: Path) -> None:
+    """Printer offline: the retry prints the original, not a copy."""
+    printer, bus = FakePrinter(offline=True, knows=None), FakeBus()
+    msg, ctx = _ctx(PrintReceipt(job_id="r-4", dossier=dossier(), lookup_url=LOOKUP_URL), printer, tmp_path, bus)
+    with pytest.raises(PrinterUnavailableError):
+        await on_print_receipt(msg, ctx)
+    printer.offline = False
+    await on_print_receipt(msg, ctx)
+    assert len(printer.jobs) == 1
+    assert [env.payload["is_copy"] for env, _ in ctx.pending if env.type == "receipt.printed"] == [False]
