@@ -202,6 +202,12 @@ class Bus:
             raise
         except Exception as exc:  # noqa: BLE001 - transient: retried with back-off, then dead-lettered
             log.exception("message.failed", error=repr(exc)[:500], **bind)
+            if attempt >= self.delivery_limit:
+                # Dead-letter it ourselves on the last try, so the DLQ keeps why (the broker's own
+                # delivery-limit dead-lettering, the safety net behind this, only says "delivery_limit").
+                await self.dead_letter(raw, unit, f"gave up after {attempt} attempts: {_describe_error(exc)}")
+                await raw.ack()
+                return
             await asyncio.sleep(min(0.2 * 2 ** min(attempt, 5), 5.0))
             await raw.nack(requeue=True)
             return
@@ -221,6 +227,11 @@ class Bus:
                 out[unit.queue(kind)] = q.declaration_result.message_count or 0
         await ch.close()
         return out
+
+
+def _describe_error(exc: BaseException) -> str:
+    """An exception for a dead-letter header: its type and message, cut short."""
+    return f"{type(exc).__name__}: {exc}"[:1000]
 
 
 async def _safe(aw: Awaitable[Any]) -> None:

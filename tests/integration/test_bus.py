@@ -13,6 +13,7 @@ from shared.messages import DisarmQrReader, GetCatalogue, Message, QrScanned, Qu
 from shared.service import Context, Runtime, ServiceSpec
 from shared.settings import CommonSettings
 from shared.topology import unit_for
+from tests.conftest import cleanup_namespace
 
 pytestmark = pytest.mark.integration
 
@@ -206,3 +207,30 @@ async def test_an_unroutable_outbox_row_does_not_block_the_rows_behind_it(settin
     finally:
         await listener.stop()
         await rt.stop()
+
+
+async def test_a_message_that_keeps_failing_is_dead_lettered_with_its_last_error(settings: CommonSettings) -> None:
+    """A transient error that never clears: after the delivery limit the message is in the DLQ with the error."""
+    tries: list[int] = []
+
+    async def on_disarm(msg: Message[DisarmQrReader], ctx: Context) -> None:
+        tries.append(1)
+        raise RuntimeError("portal answers 503")
+
+    # Queue arguments are fixed at declaration: a namespace of its own for a different delivery limit.
+    limited = settings.model_copy(update={"delivery_limit": 3, "namespace": settings.namespace + "dl"})
+    rt = Runtime(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), limited)
+    await rt.start_infra()
+    await rt.start_consuming(None)
+    try:
+        await rt.bus.publish(DisarmQrReader(), correlation_id="never")
+        unit = unit_for(limited.namespace, "scanner", settings.kiosk_id).name
+        dead: list = []
+        deadline = asyncio.get_running_loop().time() + 20
+        while not dead and asyncio.get_running_loop().time() < deadline:
+            dead = await _dlq_messages(limited, unit)
+        assert len(tries) == 3
+        assert [m.headers["x-death-reason"] for m in dead] == ["gave up after 3 attempts: RuntimeError: portal answers 503"]
+    finally:
+        await rt.stop()
+        await cleanup_namespace(settings.amqp_url, limited.namespace, settings.kiosk_id)
