@@ -25,6 +25,8 @@ import numpy as np
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from shared.files import atomic_write
+
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 IMAGE_SUFFIXES = {".png": ".png", ".jpg": ".jpg", ".jpeg": ".jpg", ".webp": ".webp"}
 PDF_DPI = 150
@@ -50,10 +52,7 @@ def _write_image_atomically(path: Path, image: np.ndarray) -> None:
     ok, buf = cv2.imencode(path.suffix, image)
     if not ok:
         raise ValueError(f"cannot encode image as {path.suffix}")
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=path.suffix, dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
-        f.write(buf.tobytes())
-    os.replace(tmp, path)
+    atomic_write(path, buf.tobytes())
 
 
 # -- camera ----------------------------------------------------------------------------------------

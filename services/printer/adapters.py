@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Protocol
 
 from services.printer.config import PrinterSettings
-from services.printer.journal import atomic_write, is_safe_job_id
+from services.printer.journal import is_safe_job_id
 from services.printer.raster import render_raster
+from shared.files import atomic_write
 
 
 class PrinterUnavailableError(Exception):

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from services.scanner.document import ScannedDocument
+from shared.files import atomic_write
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -52,13 +51,13 @@ class ScanStore:
         """Write the PDF and thumbnail (replacing a previous scan of the key); -> (pdf ref, thumb ref, sha256)."""
         folder = self.session_dir(correlation_id)
         pdf, thumb = folder / f"{safe_component(key)}.pdf", folder / f"{key}.jpg"
-        _write_atomically(thumb, doc.thumbnail)
-        _write_atomically(pdf, doc.pdf)
+        atomic_write(thumb, doc.thumbnail)
+        atomic_write(pdf, doc.pdf)
         return self.ref(pdf), self.ref(thumb), hashlib.sha256(doc.pdf).hexdigest()
 
     def save_outcome(self, correlation_id: str, message_id: str, outcome: dict[str, Any]) -> None:
         path = self.session_dir(correlation_id) / f".outcome-{safe_component(message_id)}.json"
-        _write_atomically(path, json.dumps(outcome, ensure_ascii=False).encode("utf-8"))
+        atomic_write(path, json.dumps(outcome, ensure_ascii=False).encode("utf-8"))
 
     def load_outcome(self, correlation_id: str, message_id: str) -> dict[str, Any] | None:
         path = self.session_dir(correlation_id) / f".outcome-{safe_component(message_id)}.json"
@@ -96,15 +95,3 @@ class ScanStore:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
