@@ -11,7 +11,9 @@ from shared.logging import get_logger
 
 log = get_logger()
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-INFRA_SQL = Path(__file__).with_name("outbox_inbox.sql")
+# The outbox and inbox every stateful service has, as numbered migrations of their own ({schema}
+# stands for the service's schema), tracked apart from the service's migrations as "<schema>/shared".
+SHARED_MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 async def ensure_database(dsn: str) -> None:
@@ -59,22 +61,24 @@ async def migrate(conn: asyncpg.Connection, schema: str, directory: Path, *, wit
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS public.kiosk_migrations (schema_name text NOT NULL, version int NOT NULL,"
             " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, version))")
-        done = {r["version"] for r in await conn.fetch(
-            "SELECT version FROM public.kiosk_migrations WHERE schema_name = $1", schema)}
-        steps: list[tuple[int, str, str]] = []
+        steps: list[tuple[str, int, str, str]] = []
         if with_outbox:
-            steps.append((0, "outbox_inbox", INFRA_SQL.read_text().replace("{schema}", schema)))
-        steps += [(v, p.name, p.read_text()) for v, p in migration_files(directory)]
-        for version, name, sql in steps:
-            if version in done:
+            steps += [(f"{schema}/shared", v, p.name, p.read_text().replace("{schema}", schema))
+                      for v, p in migration_files(SHARED_MIGRATIONS)]
+        steps += [(schema, v, p.name, p.read_text()) for v, p in migration_files(directory)]
+        done = {(r["schema_name"], r["version"]) for r in await conn.fetch(
+            "SELECT schema_name, version FROM public.kiosk_migrations WHERE schema_name IN ($1, $2)",
+            schema, f"{schema}/shared")}
+        for track, version, name, sql in steps:
+            if (track, version) in done:
                 continue
             async with conn.transaction():
                 await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO public.kiosk_migrations (schema_name, version, name) VALUES ($1, $2, $3)",
-                                   schema, version, name)
-            applied.append(f"{schema}/{name}")
-            log.info("db.migrated", schema=schema, migration=name)
+                                   track, version, name)
+            applied.append(f"{track}/{name}")
+            log.info("db.migrated", schema=track, migration=name)
     finally:
         await conn.execute("SELECT pg_advisory_unlock(hashtext('kiosk_migrations'))")
     return applied
