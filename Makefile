@@ -1,5 +1,5 @@
 # Two commands: `make run` and `make test`. Each installs what is missing first.
-.PHONY: run test bootstrap migrate status bench chaos lint unit clean
+.PHONY: run test bootstrap migrate status bench chaos lint lint-only unit clean
 
 VENV := .venv/bin
 
@@ -9,7 +9,7 @@ bootstrap:
 run: bootstrap
 	@$(VENV)/kiosk run
 
-test: bootstrap
+test: bootstrap lint-only
 	@$(VENV)/python -m pytest
 
 unit: bootstrap
@@ -27,8 +27,11 @@ bench: bootstrap
 chaos: bootstrap
 	@$(VENV)/python -m pytest tests/e2e -m e2e -k kill
 
-lint: bootstrap
-	@$(VENV)/ruff check shared services simulators kiosk tests
+lint: bootstrap lint-only
+
+lint-only:
+	@$(VENV)/ruff check -q shared services simulators kiosk tests
+	@$(VENV)/mypy
 
 clean:
 	rm -rf var .pytest_cache

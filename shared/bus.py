@@ -61,7 +61,7 @@ class Bus:
     async def _declare_unit(self, ch: AbstractChannel, unit: Unit) -> None:
         dlq = await ch.declare_queue(unit.queue("dlq"), durable=True, arguments={"x-queue-type": "quorum"})
         await dlq.bind(self._exchanges["dlx"], routing_key=unit.name)
-        work_args = {"x-queue-type": "quorum", "x-delivery-limit": self.delivery_limit,
+        work_args: dict[str, Any] = {"x-queue-type": "quorum", "x-delivery-limit": self.delivery_limit,
                      "x-dead-letter-exchange": exchange(self.ns, "dlx"), "x-dead-letter-routing-key": unit.name}
         commands = await ch.declare_queue(unit.queue("commands"), durable=True, arguments=work_args)
         await commands.bind(self._exchanges["command"], routing_key=unit.command_pattern)
@@ -171,7 +171,8 @@ class Bus:
 
     async def _handle(self, raw: AbstractIncomingMessage, unit: Unit, kind: str,
                       handled: set[type[Payload]], runner: Runner) -> None:
-        attempt = int((raw.headers or {}).get("x-delivery-count", 0) or 0) + 1
+        count = (raw.headers or {}).get("x-delivery-count", 0)
+        attempt = (int(count) if isinstance(count, (int, str)) else 0) + 1
         try:
             msg = decode(raw.body)
         except ContractError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -43,7 +44,7 @@ def _mask_value(key: str, value: Any) -> Any:
     return value
 
 
-def mask_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def mask_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     """Mask personal data in every field of every log event."""
     return {k: (_mask_value(k, v) if k != "event" else mask_id(str(v))) for k, v in event_dict.items()}
 
