@@ -5,11 +5,11 @@ Ports are picked free at start, so a developer's `make run` or another test run 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -57,13 +57,14 @@ class E2E:
         self.vneid = env["KIOSK_VNEID_URL"]
         self.pg_dsn = env["KIOSK_PG_DSN"]
 
-    def kiosk(self, *args: str) -> str:
+    async def kiosk(self, *args: str) -> str:
         """Run a `kiosk` CLI command against this stack and return its output."""
-        r = subprocess.run([sys.executable, "-m", "kiosk.cli", *args], env=self.env, capture_output=True, text=True,
-                           timeout=30, cwd=REPO)
-        if r.returncode != 0:
-            raise AssertionError(f"kiosk {' '.join(args)} failed: {r.stderr}")
-        return r.stdout.strip()
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "kiosk.cli", *args, env=self.env, cwd=REPO,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        if proc.returncode != 0:
+            raise AssertionError(f"kiosk {' '.join(args)} failed: {err.decode()}")
+        return out.decode().strip()
 
     def get_json(self, url: str) -> Any:
         req = urllib.request.Request(url, headers={"Authorization": f"Bearer {PORTAL_TOKEN}"})
@@ -83,9 +84,9 @@ class E2E:
         finally:
             await conn.close()
 
-    def restart(self, name: str) -> None:
+    async def restart(self, name: str) -> None:
         self.stack.start(name)
-        self.stack.wait_healthy(name, 60)
+        await asyncio.to_thread(self.stack.wait_healthy, name, 60)
 
 
 def _with_db(dsn: str, name: str) -> str:
@@ -164,15 +165,37 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     await ctx.close()
 
 
-def wait_until(pred: Any, timeout: float = 20, what: str = "condition") -> Any:
+async def wait_until(pred: Any, timeout: float = 20, what: str = "condition") -> Any:
+    """Poll pred() until it returns something true, without blocking the event loop (Playwright runs on it)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            value = pred()
+            value = await asyncio.to_thread(pred)
             if value:
                 return value
         except Exception:  # noqa: BLE001 - not yet
             pass
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout}s")
-        time.sleep(0.2)
+        await asyncio.sleep(0.2)
+
+
+E2E_TEST_TIMEOUT_S = float(os.environ.get("KIOSK_E2E_TEST_TIMEOUT_S", 240))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every e2e test gets a deadline: a hang fails fast, with the await it hung on in the traceback,
+    instead of holding CI until its own limit."""
+    for item in items:
+        fn = getattr(item, "obj", None)
+        if "tests/e2e/" in str(item.path) and asyncio.iscoroutinefunction(fn):
+            item.obj = _with_deadline(fn)
+
+
+def _with_deadline(fn: Any) -> Any:
+    @functools.wraps(fn)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        async with asyncio.timeout(E2E_TEST_TIMEOUT_S):
+            return await fn(*args, **kwargs)
+
+    return run

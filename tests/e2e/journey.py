@@ -32,7 +32,7 @@ async def start_submission(page: Page, e2e: E2E, proc: Procedure) -> None:
 async def login(page: Page, e2e: E2E, id_number: str) -> float:
     """Show the citizen's VNeID QR to the camera; returns seconds until the form showed."""
     started = time.monotonic()
-    e2e.kiosk("sim", "present-qr", id_number)
+    await e2e.kiosk("sim", "present-qr", id_number)
     await page.wait_for_url("**/to-khai", timeout=15_000)
     return time.monotonic() - started
 
@@ -53,7 +53,7 @@ async def fill_form(page: Page, proc: Procedure) -> None:
 async def scan_documents(page: Page, e2e: E2E, proc: Procedure, tmp: Path) -> None:
     for i, d in enumerate(proc.documents):
         photo = render_document_photo(tmp / f"{d.key}.png", d.name.upper(), [d.name, "Nguyễn Thị Bình", "Xã Bình Phú"], seed=i)
-        e2e.kiosk("sim", "insert-document", str(photo))
+        await e2e.kiosk("sim", "insert-document", str(photo))
         await page.locator(f"#scan-{d.key}").click()
         await expect(page.locator(f"li[data-key='{d.key}'] img.thumb")).to_be_visible(timeout=30_000)
     await page.locator("#docs-next").click()
@@ -64,7 +64,7 @@ async def confirm(page: Page, e2e: E2E, id_number: str) -> None:
     await page.locator("#send-code").click()
     await page.wait_for_url("**/xac-nhan")
     await expect(page.locator("#sent-to")).to_be_visible(timeout=15_000)
-    code = e2e.kiosk("sim", "otp", id_number)
+    code = await e2e.kiosk("sim", "otp", id_number)
     assert re.fullmatch(r"\d{6}", code)
     await page.locator("#otp").fill(code)
     await page.locator("#confirm-submit").click()

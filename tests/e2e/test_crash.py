@@ -30,12 +30,12 @@ async def test_intake_killed_mid_journey_loses_nothing(page: Page, e2e: E2E, tmp
     await confirm(page, e2e, id_number)
     await expect(page.get_by_text("Vui lòng chờ")).to_be_visible(timeout=20_000)
     await page.screenshot(path=e2e.artifacts / "20-waiting-for-intake.png")
-    e2e.restart("intake")
+    await e2e.restart("intake")
     await page.wait_for_url("**/ket-qua", timeout=60_000)
     code = (await page.locator("#dossier-code").inner_text()).strip()
     assert CODE_RE.match(code)
     assert await e2e.fetchval("SELECT count(*) FROM intake.dossiers") == before + 1
-    wait_until(lambda: e2e.get_json(f"{e2e.portal}/api/v1/dossiers/{code}"), what="dossier at the portal")
+    await wait_until(lambda: e2e.get_json(f"{e2e.portal}/api/v1/dossiers/{code}"), what="dossier at the portal")
     await expect(page.locator("#printed")).to_be_visible(timeout=20_000)
     assert len(list((e2e.var_dir / "printer").glob(f"receipt-{code}*.bin"))) == 1
 
@@ -49,9 +49,9 @@ async def test_printer_killed_mid_journey_prints_the_receipt_once_after_restart(
     code = (await page.locator("#dossier-code").inner_text()).strip()
     await expect(page.locator("#printing")).to_be_visible()
     assert not list((e2e.var_dir / "printer").glob(f"receipt-{code}*"))
-    e2e.restart("printer")
+    await e2e.restart("printer")
     await expect(page.locator("#printed")).to_be_visible(timeout=30_000)
-    wait_until(lambda: (e2e.var_dir / "printer" / f"receipt-{code}.png").exists(), what="receipt png")
+    await wait_until(lambda: (e2e.var_dir / "printer" / f"receipt-{code}.png").exists(), what="receipt png")
     assert len(list((e2e.var_dir / "printer").glob(f"receipt-{code}*.bin"))) == 1
 
 
@@ -62,13 +62,13 @@ async def test_identity_killed_while_checking_the_code_then_the_citizen_goes_on(
     await page.locator("#send-code").click()
     await page.wait_for_url("**/xac-nhan")
     await expect(page.locator("#sent-to")).to_be_visible(timeout=15_000)
-    code = e2e.kiosk("sim", "otp", id_number)
+    code = await e2e.kiosk("sim", "otp", id_number)
     e2e.stack.kill("identity")
     before = await e2e.fetchval("SELECT count(*) FROM intake.dossiers")
     await page.locator("#otp").fill(code)
     await page.locator("#confirm-submit").click()
     await expect(page.locator("#otp-error")).to_contain_text("bận", timeout=30_000)
-    e2e.restart("identity")
+    await e2e.restart("identity")
     await expect(page.locator("#otp-verified")).to_be_visible(timeout=30_000)
     await page.locator("#confirm-submit").click()
     await page.wait_for_url("**/ket-qua", timeout=30_000)

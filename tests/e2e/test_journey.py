@@ -61,7 +61,7 @@ async def test_full_journey_from_qr_login_to_printed_receipt_portal_and_lookup(p
     await page.locator("#send-code").click()
     await page.wait_for_url("**/xac-nhan")
     await expect(page.locator("#sent-to")).to_be_visible(timeout=15_000)
-    right = e2e.kiosk("sim", "otp", citizen["id_number"])
+    right = await e2e.kiosk("sim", "otp", citizen["id_number"])
     await page.locator("#otp").fill("000000" if right != "000000" else "111111")
     await page.locator("#confirm-submit").click()
     await expect(page.locator("#otp-error")).to_contain_text("chưa đúng")
@@ -84,7 +84,7 @@ async def test_full_journey_from_qr_login_to_printed_receipt_portal_and_lookup(p
 
     # Stored once, delivered once to the portal, where staff move it on.
     assert await e2e.fetchval("SELECT count(*) FROM intake.dossiers WHERE code = $1", code) == 1
-    portal = wait_until(lambda: e2e.get_json(f"{e2e.portal}/api/v1/dossiers/{code}"), what="dossier at the portal")
+    portal = await wait_until(lambda: e2e.get_json(f"{e2e.portal}/api/v1/dossiers/{code}"), what="dossier at the portal")
     assert portal["dossier"]["applicant"]["id_number"] == citizen["id_number"]
     staff = await page.context.new_page()
     await staff.goto(f"{e2e.portal}/dossiers/{code}")
@@ -112,18 +112,18 @@ async def test_full_journey_from_qr_login_to_printed_receipt_portal_and_lookup(p
 
     # Lookup by the receipt's QR at the reader.
     await page.goto(e2e.ui + "/tra-cuu")
-    e2e.kiosk("sim", "present-qr", "--text", f"{e2e.ui}/tra-cuu/{code}")
+    await e2e.kiosk("sim", "present-qr", "--text", f"{e2e.ui}/tra-cuu/{code}")
     await page.wait_for_url(f"**/tra-cuu/{code}", timeout=15_000)
 
     # Once delivered, the scans are gone from the kiosk.
-    wait_until(lambda: not any((e2e.var_dir / "scans").rglob("*.pdf")), what="scans deleted after delivery")
+    await wait_until(lambda: not any((e2e.var_dir / "scans").rglob("*.pdf")), what="scans deleted after delivery")
 
 
 async def test_bad_qr_at_login_shows_a_clear_message(page: Page, e2e: E2E) -> None:
     """A QR that is not a VNeID token: a Vietnamese message on screen, and no one is logged in."""
     proc = next(iter(CATALOGUE.values()))
     await start_submission(page, e2e, proc)
-    e2e.kiosk("sim", "present-qr", "--text", "xin chào, đây không phải mã VNeID")
+    await e2e.kiosk("sim", "present-qr", "--text", "xin chào, đây không phải mã VNeID")
     await expect(page.locator("#login-error")).to_contain_text("không phải mã đăng nhập VNeID", timeout=15_000)
     assert page.url.endswith("/dang-nhap")
     await page.screenshot(path=e2e.artifacts / "10-bad-qr.png")
@@ -135,11 +135,11 @@ async def test_replayed_token_is_refused(page: Page, e2e: E2E) -> None:
     token = e2e.post_json(f"{e2e.vneid}/api/qr-token", {"id_number": citizen["id_number"]})["token"]
     proc = next(iter(CATALOGUE.values()))
     await start_submission(page, e2e, proc)
-    e2e.kiosk("sim", "present-qr", "--text", token)
+    await e2e.kiosk("sim", "present-qr", "--text", token)
     await page.wait_for_url("**/to-khai", timeout=15_000)
     await page.locator("#logout").click()
     await start_submission(page, e2e, proc)
-    e2e.kiosk("sim", "present-qr", "--text", token)
+    await e2e.kiosk("sim", "present-qr", "--text", token)
     await expect(page.locator("#login-error")).to_contain_text("đã được dùng", timeout=15_000)
 
 
@@ -150,7 +150,7 @@ async def test_queue_ticket_prints(page: Page, e2e: E2E) -> None:
     number = (await page.locator("#ticket-number").inner_text()).strip()
     assert number
     await page.screenshot(path=e2e.artifacts / "11-ticket.png")
-    wait_until(lambda: list((e2e.var_dir / "printer").glob(f"ticket-*{number}*.png")), what="ticket printed")
+    await wait_until(lambda: list((e2e.var_dir / "printer").glob(f"ticket-*{number}*.png")), what="ticket printed")
 
 
 async def test_idle_session_warns_then_logs_out(page: Page, e2e: E2E) -> None:
@@ -181,21 +181,21 @@ async def test_unreadable_document_asks_to_insert_it_again(page: Page, e2e: E2E,
     black = tmp_path / "black.png"
     cv2.imwrite(str(black), np.zeros((1200, 900, 3), np.uint8))
     key = proc.documents[0].key
-    e2e.kiosk("sim", "insert-document", str(black))
+    await e2e.kiosk("sim", "insert-document", str(black))
     await page.locator(f"#scan-{key}").click()
     await expect(page.locator(f"li[data-key='{key}'] .error")).to_contain_text("không đọc được", timeout=30_000)
     await page.screenshot(path=e2e.artifacts / "04-scan-unreadable.png")
     from simulators.devices import render_document_photo
 
     good = render_document_photo(tmp_path / "good.png", "GIẤY TỜ", ["Nguyễn Thị Bình"], seed=7)
-    e2e.kiosk("sim", "insert-document", str(good))
+    await e2e.kiosk("sim", "insert-document", str(good))
     await page.locator(f"#scan-{key}").click()
     await expect(page.locator(f"li[data-key='{key}'] img.thumb")).to_be_visible(timeout=30_000)
     await page.screenshot(path=e2e.artifacts / "04-scan-ok.png")
     await page.locator("#logout").click()
     await page.wait_for_url(e2e.ui + "/")
     # The session was never submitted: its scans are deleted from the kiosk.
-    wait_until(lambda: not any((e2e.var_dir / "scans").rglob(f"{key}.pdf")), what="abandoned scans deleted")
+    await wait_until(lambda: not any((e2e.var_dir / "scans").rglob(f"{key}.pdf")), what="abandoned scans deleted")
 
 
 async def test_unknown_page_and_garbage_code_get_vietnamese_messages(page: Page, e2e: E2E) -> None:
