@@ -90,6 +90,9 @@ async def test_full_journey_from_qr_login_to_printed_receipt_portal_and_lookup(p
     await staff.goto(f"{e2e.portal}/dossiers/{code}")
     await staff.screenshot(path=e2e.artifacts / "08-portal-staff.png")
     await staff.locator("form.move:has(input[value='in_processing']) button").click()
+    # The staff page reloads after the change; closing it mid-navigation can hang Chromium's close.
+    await expect(staff.locator("td.status")).to_have_text("Đang xử lý", timeout=15_000)
+    await staff.wait_for_load_state()
     await staff.close()
 
     # Finish; the screen returns home and the session is gone.
