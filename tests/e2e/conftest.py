@@ -162,7 +162,7 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     ctx = await browser.new_context(viewport={"width": 1080, "height": 1600}, locale="vi-VN")
     p = await ctx.new_page()
     yield p
-    await ctx.close()
+    await asyncio.wait_for(ctx.close(), 30)  # never let a stuck browser hold the whole run
 
 
 async def wait_until(pred: Any, timeout: float = 20, what: str = "condition") -> Any:
