@@ -46,6 +46,7 @@ class OutboxRelay:
     """
 
     MAX_ATTEMPTS = 20
+    CLEANUP_EVERY_S = 60.0
 
     def __init__(self, pool: asyncpg.Pool, schema: str, bus: Bus, *, batch: int = 200, poll_s: float = 1.0) -> None:
         self.pool, self.schema, self.bus, self.batch, self.poll_s = pool, schema, bus, batch, poll_s
@@ -67,10 +68,15 @@ class OutboxRelay:
     async def _listen_and_drain(self) -> None:
         channel = f"{self.schema}_outbox"
         wake = lambda *_: self._wake.set()  # noqa: E731
+        loop = asyncio.get_running_loop()
+        next_cleanup = loop.time()
         listener = await self.pool.acquire()
         try:
             await listener.add_listener(channel, wake)
             while not listener.is_closed():
+                if loop.time() >= next_cleanup:
+                    await self.clean_up()
+                    next_cleanup = loop.time() + self.CLEANUP_EVERY_S
                 n = await self.drain_once()
                 self.failures = 0
                 if n == 0:
@@ -106,12 +112,20 @@ class OutboxRelay:
                     f" dead_at = CASE WHEN attempts + 1 >= $3 THEN now() END WHERE id = $1",
                     row_id, error, self.MAX_ATTEMPTS)
                 log.warning("outbox.publish_failed", schema=self.schema, outbox_id=row_id, error=error)
-            await conn.execute(f"DELETE FROM {self.schema}.outbox WHERE published_at < now() - interval '1 day'")
-            await conn.execute(f"DELETE FROM {self.schema}.inbox WHERE handled_at < now() - interval '30 days'")
         self.published += len(ok)
         if failed and not ok:
             raise RuntimeError(f"{len(failed)} outbox rows refused by the broker")  # back off before the next try
         return len(ok)
+
+
+    async def clean_up(self) -> None:
+        """Forget published outbox rows after a day and handled inbox ids after 30 days.
+
+        Once a minute, not on every batch: these deletes scan, and the batch path is the hot one.
+        """
+        async with self.pool.acquire() as conn:
+            await conn.execute(f"DELETE FROM {self.schema}.outbox WHERE published_at < now() - interval '1 day'")
+            await conn.execute(f"DELETE FROM {self.schema}.inbox WHERE handled_at < now() - interval '30 days'")
 
 
 async def dead_rows(conn: asyncpg.Connection, schema: str) -> int:

@@ -18,6 +18,14 @@ from tests.conftest import cleanup_namespace
 pytestmark = pytest.mark.integration
 
 
+async def _started(spec: ServiceSpec, settings: CommonSettings) -> Runtime:
+    """A service runtime, connected, migrated and consuming, as its process would run it."""
+    rt = Runtime(spec, settings)
+    await rt.start_infra()
+    await rt.start_consuming(None)
+    return rt
+
+
 async def _wait_for(pred, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not pred():
@@ -44,9 +52,7 @@ async def test_command_reaches_owner_and_malformed_message_is_dead_lettered_with
     async def on_disarm(msg: Message[DisarmQrReader], ctx: Context) -> None:
         seen.append(msg.correlation_id)
 
-    rt = Runtime(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), settings)
-    await rt.start_infra()
-    await rt.start_consuming(None)
+    rt = await _started(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), settings)
     try:
         unit = unit_for(settings.namespace, "scanner", settings.kiosk_id)
         ch = await rt.bus.conn.channel()
@@ -73,9 +79,7 @@ async def test_permanent_error_dead_letters_and_transient_error_retries(settings
         if n < 3:
             raise RuntimeError("database briefly away")
 
-    rt = Runtime(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), settings)
-    await rt.start_infra()
-    await rt.start_consuming(None)
+    rt = await _started(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), settings)
     try:
         await rt.bus.publish(DisarmQrReader(), correlation_id="perm")
         await rt.bus.publish(DisarmQrReader(), correlation_id="flaky")
@@ -105,12 +109,8 @@ async def test_outbox_publishes_after_commit_and_inbox_ignores_redelivery(settin
         n = await ctx.conn.fetchval("SELECT n FROM bus_test.counter")
         return QueryReply(ok=True, data={"n": n})
 
-    rt = Runtime(ServiceSpec("identity", {QrScanned: on_scanned}, schema="bus_test", migrations=mig), settings)
-    await rt.start_infra()
-    await rt.start_consuming(None)
-    listener = Runtime(ServiceSpec("scanner", {DisarmQrReader: lambda m, c: _append(got, m)}), settings)
-    await listener.start_infra()
-    await listener.start_consuming(None)
+    rt = await _started(ServiceSpec("identity", {QrScanned: on_scanned}, schema="bus_test", migrations=mig), settings)
+    listener = await _started(ServiceSpec("scanner", {DisarmQrReader: lambda m, c: _append(got, m)}), settings)
     try:
         env = envelope_for(QrScanned(purpose="login", text="x", decoder="zxing"), correlation_id="s1", kiosk_id=settings.kiosk_id)
         await rt.bus.publish_envelope(env, "event")
@@ -142,9 +142,7 @@ async def test_query_gets_a_reply(settings: CommonSettings) -> None:
     async def on_catalogue(msg: Message[GetCatalogue], ctx: Context) -> QueryReply:
         return QueryReply(ok=True, data={"procedures": ["khai-sinh"], "asked_by": msg.kiosk_id})
 
-    rt = Runtime(ServiceSpec("intake", {GetCatalogue: on_catalogue}), settings)
-    await rt.start_infra()
-    await rt.start_consuming(None)
+    rt = await _started(ServiceSpec("intake", {GetCatalogue: on_catalogue}), settings)
     try:
         reply = await rt.bus.request(GetCatalogue(), correlation_id="q1", timeout=5)
         assert reply.ok and reply.data == {"procedures": ["khai-sinh"], "asked_by": settings.kiosk_id}
@@ -159,9 +157,7 @@ async def test_consumer_comes_back_after_the_connection_drops(settings: CommonSe
     async def on_disarm(msg: Message[DisarmQrReader], ctx: Context) -> None:
         seen.append(msg.correlation_id)
 
-    rt = Runtime(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), settings)
-    await rt.start_infra()
-    await rt.start_consuming(None)
+    rt = await _started(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), settings)
     sender = Bus(settings.amqp_url, settings.namespace, settings.kiosk_id)
     await sender.connect()
     try:
@@ -185,9 +181,7 @@ async def test_an_unroutable_outbox_row_does_not_block_the_rows_behind_it(settin
     rt = Runtime(ServiceSpec("intake", {}, schema="relay_test", migrations=mig), settings)
     await rt.start_infra()
     got: list[str] = []
-    listener = Runtime(ServiceSpec("scanner", {DisarmQrReader: lambda m, c: _append(got, m)}), settings)
-    await listener.start_infra()
-    await listener.start_consuming(None)
+    listener = await _started(ServiceSpec("scanner", {DisarmQrReader: lambda m, c: _append(got, m)}), settings)
     relay = outbox.OutboxRelay(rt.pool, "relay_test", rt.bus)
     relay.MAX_ATTEMPTS = 2
     try:
@@ -208,6 +202,11 @@ async def test_an_unroutable_outbox_row_does_not_block_the_rows_behind_it(settin
         assert await relay.drain_once() == 0
         health = await rt.health()
         assert health["checks"]["outbox_dead"] is False and health["ok"] is False
+        async with rt.pool.acquire() as conn:  # housekeeping forgets rows published over a day ago, only those
+            await conn.execute("UPDATE relay_test.outbox SET published_at = now() - interval '2 days' WHERE message_id = $1",
+                               good.message_id)
+            await relay.clean_up()
+            assert await conn.fetchval("SELECT count(*) FROM relay_test.outbox") == 1
     finally:
         await listener.stop()
         await rt.stop()
@@ -223,9 +222,7 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_with_its_last_error
 
     # Queue arguments are fixed at declaration: a namespace of its own for a different delivery limit.
     limited = settings.model_copy(update={"delivery_limit": 3, "namespace": settings.namespace + "dl"})
-    rt = Runtime(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), limited)
-    await rt.start_infra()
-    await rt.start_consuming(None)
+    rt = await _started(ServiceSpec("scanner", {DisarmQrReader: on_disarm}), limited)
     try:
         await rt.bus.publish(DisarmQrReader(), correlation_id="never")
         unit = unit_for(limited.namespace, "scanner", settings.kiosk_id).name
